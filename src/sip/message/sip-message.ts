@@ -1,0 +1,161 @@
+import { headerKey, UNSPLITTABLE } from './header-names.js';
+import { splitList } from './split-list.js';
+
+/**
+ * One header line as it will be written: `name` as received (or as set), `value`
+ * with folding undone. Values are kept as latin1 strings so that every byte of an
+ * unknown header survives a round trip unchanged.
+ */
+export interface HeaderField {
+  name: string;
+  /** headerKey(name): lower-case long form, for lookups. */
+  key: string;
+  value: string;
+}
+
+/**
+ * The message model shared by the whole stack. Header values are stored raw and
+ * parsed only when somebody asks (lazy parsing: a proxy reads Via, Route,
+ * Max-Forwards, CSeq and little else).
+ */
+export abstract class SipMessage {
+  headers: HeaderField[] = [];
+  body: Buffer = Buffer.alloc(0);
+
+  abstract readonly isRequest: boolean;
+
+  /** The value of the first line with this name (compact and long forms match). */
+  get(name: string): string | undefined {
+    const key = headerKey(name);
+    for (const h of this.headers) if (h.key === key) return h.value;
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /**
+   * Every value of this header, across lines, split on commas outside quotes and
+   * angle brackets (RFC 3261 7.3.1) unless the header is not a list.
+   */
+  getAll(name: string): string[] {
+    const key = headerKey(name);
+    const out: string[] = [];
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      if (UNSPLITTABLE.has(key)) out.push(h.value.trim());
+      else for (const v of splitList(h.value)) out.push(v);
+    }
+    return out;
+  }
+
+  /** Number of lines with this name. */
+  count(name: string): number {
+    const key = headerKey(name);
+    let n = 0;
+    for (const h of this.headers) if (h.key === key) n++;
+    return n;
+  }
+
+  /** Replaces every line with this name by one line (appended where the first one stood, else at the end). */
+  set(name: string, value: string): void {
+    const key = headerKey(name);
+    const i = this.headers.findIndex((h) => h.key === key);
+    const field: HeaderField = { name, key, value };
+    if (i < 0) {
+      this.headers.push(field);
+      return;
+    }
+    this.headers = this.headers.filter((h, j) => j === i || h.key !== key);
+    this.headers[i] = field;
+  }
+
+  /** Adds a line after every other line. */
+  append(name: string, value: string): void {
+    this.headers.push({ name, key: headerKey(name), value });
+  }
+
+  /** Adds a line before the first line with this name (or at the top), as Via and Record-Route need. */
+  prepend(name: string, value: string): void {
+    const key = headerKey(name);
+    const i = this.headers.findIndex((h) => h.key === key);
+    const field: HeaderField = { name, key, value };
+    if (i < 0) this.headers.unshift(field);
+    else this.headers.splice(i, 0, field);
+  }
+
+  /** Removes every line with this name. */
+  remove(name: string): void {
+    const key = headerKey(name);
+    this.headers = this.headers.filter((h) => h.key !== key);
+  }
+
+  /**
+   * Removes the first value of a list header (the top Via, the top Route), even
+   * when it shares a line with others. Returns it, or undefined if there was none.
+   */
+  removeFirstValue(name: string): string | undefined {
+    const key = headerKey(name);
+    const i = this.headers.findIndex((h) => h.key === key);
+    if (i < 0) return undefined;
+    const field = this.headers[i]!;
+    const values = splitList(field.value);
+    const first = values.shift();
+    if (values.length === 0) this.headers.splice(i, 1);
+    else this.headers[i] = { ...field, value: values.join(', ') };
+    return first;
+  }
+
+  /** The first value of a list header (for example the top Via). */
+  first(name: string): string | undefined {
+    const v = this.get(name);
+    if (v === undefined) return undefined;
+    return UNSPLITTABLE.has(headerKey(name)) ? v.trim() : splitList(v)[0];
+  }
+
+  abstract clone(): SipMessage;
+
+  protected copyInto<T extends SipMessage>(m: T): T {
+    m.headers = this.headers.map((h) => ({ ...h }));
+    m.body = this.body;
+    return m;
+  }
+}
+
+export class SipRequest extends SipMessage {
+  readonly isRequest = true;
+
+  constructor(
+    public method: string,
+    /** The Request-URI as written (raw text). */
+    public uri: string,
+    public version = 'SIP/2.0',
+  ) {
+    super();
+  }
+
+  clone(): SipRequest {
+    return this.copyInto(new SipRequest(this.method, this.uri, this.version));
+  }
+}
+
+export class SipResponse extends SipMessage {
+  readonly isRequest = false;
+
+  constructor(
+    public status: number,
+    public reason: string,
+    public version = 'SIP/2.0',
+  ) {
+    super();
+  }
+
+  clone(): SipResponse {
+    return this.copyInto(new SipResponse(this.status, this.reason, this.version));
+  }
+}
+
+export function isRequest(m: SipMessage): m is SipRequest {
+  return m.isRequest;
+}

@@ -1,0 +1,29 @@
+/**
+ * Time, injected. Everything that waits (transaction timers, trying timeouts,
+ * breakers, schedules) asks a Clock, so tests run on a fake one that only moves
+ * when the test says so.
+ */
+export interface TimerHandle {
+  /** Cancels the timer; calling it twice, or after the timer fired, is harmless. */
+  cancel(): void;
+}
+
+export interface Clock {
+  /** Milliseconds on a monotonic scale (only differences are meaningful). */
+  now(): number;
+  /** Milliseconds since the Unix epoch, for schedules and records. */
+  wallNow(): number;
+  /** Runs `fn` once after `ms` milliseconds. */
+  setTimer(ms: number, fn: () => void): TimerHandle;
+}
+
+/** The real clock: performance.now() and Node timers, unref'd so they never hold the process open. */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
+  setTimer(ms, fn) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return { cancel: () => clearTimeout(t) };
+  },
+};
