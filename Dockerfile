@@ -1,0 +1,10 @@
+# trunkroute: build and run (Node 20).
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY . .
+RUN npm run build && npm prune --omit=dev
+EXPOSE 5060/udp 5060/tcp 8080/tcp
+ENTRYPOINT ["node", "dist/cli.js"]
+CMD ["serve"]

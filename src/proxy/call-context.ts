@@ -1,0 +1,356 @@
+import type { SipRequest, SipResponse } from '../sip/message/sip-message.js';
+import { createResponse } from '../sip/message/create-response.js';
+import type {
+  ClientTransaction,
+  ClientTransactionHandler,
+  ServerTransaction,
+} from '../sip/transaction/types.js';
+import type { Endpoint } from '../sip/transport/types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { AttemptRecord, CallOutcome, CallRecord } from '../observability/call-record.js';
+import { chooseBestResponse, type Attempt, type FailoverEvent } from '../routing/index.js';
+import { parseUri } from '../sip/message/sip-uri.js';
+import { uriEndpoint } from './next-hop.js';
+import type { ProxyIdentity } from './proxy-identity.js';
+import { loopHash } from './loop-hash.js';
+import { OUR_BRANCH_PREFIX } from './proxy-identity.js';
+
+/** What the failover driver needs from the proxy around it. */
+export interface CallContextDeps {
+  identity: ProxyIdentity;
+  clock: Clock;
+  sendRequest(
+    req: SipRequest,
+    destination: Endpoint,
+    handler: ClientTransactionHandler,
+  ): ClientTransaction;
+  newBranch(): string;
+  /** Forwards a response statelessly upstream (a 2xx after our final, RFC 3261 16.7 step 5). */
+  forwardResponseUpstream(res: SipResponse): void;
+  /** Every attempt's end, for breakers and metrics. */
+  onAttemptEnd?(attempt: Attempt, record: AttemptRecord, retryAfterSeconds?: number): void;
+  onCallEnd(record: CallRecord, ctx: CallContext): void;
+  maxForwards: number;
+  recordRoute: boolean;
+  /** Timer C (RFC 3261 16.6 step 11): how long a branch may ring. */
+  ringTimeoutMs: number;
+  /** Headers removed before the INVITE goes to a provider (e.g. the customer header). */
+  stripHeaders: readonly string[];
+}
+
+type BranchState = 'calling' | 'proceeding' | 'done';
+
+interface Branch {
+  attempt: Attempt;
+  tx?: ClientTransaction;
+  state: BranchState;
+  startedAt: number;
+  firstResponseAt?: number;
+  timer?: TimerHandle;
+  record: AttemptRecord;
+  /** The final event that ended it, for the tier decision. */
+  event?: FailoverEvent;
+  response?: SipResponse;
+}
+
+/**
+ * The response context of one outbound call (RFC 3261 16.7) with trunkroute's
+ * failover on top: attempts are tried in plan order (a parallel tier at once),
+ * a failure in the attempt's trigger set moves on, anything else is relayed.
+ */
+export class CallContext {
+  state: 'trying' | 'connected' | 'failed' | 'cancelled' = 'trying';
+  private readonly branches: Branch[] = [];
+  private next = 0;
+  private readonly startedAt: number;
+  private readonly startedWall: number;
+  private readonly base: SipRequest;
+  private readonly upstream: Endpoint;
+
+  constructor(
+    private readonly deps: CallContextDeps,
+    readonly server: ServerTransaction,
+    request: SipRequest,
+    private readonly attempts: readonly Attempt[],
+    private readonly facts: { source: string; customer?: string; destination: string },
+  ) {
+    this.startedAt = deps.clock.now();
+    this.startedWall = deps.clock.wallNow();
+    this.upstream = server.source;
+    this.base = this.prepareBase(request);
+  }
+
+  get callId(): string {
+    return this.server.request.get('call-id') ?? '';
+  }
+
+  start(): void {
+    this.startTier();
+  }
+
+  /** RFC 3261 16.10: the caller's CANCEL. 487 at once; live attempts are cancelled; nothing more is tried. */
+  cancelByCaller(): void {
+    if (this.state !== 'trying') return;
+    this.state = 'cancelled';
+    for (const b of this.branches) {
+      if (b.state === 'done') continue;
+      this.endBranch(b, { reason: 'cancelled' });
+      b.tx?.cancel();
+    }
+    this.respondUpstream(createResponse(this.server.request, 487, 'Request Terminated', this.tag()));
+    this.finish('cancelled', 487);
+  }
+
+  /** SIGTERM with a bound: whatever is still ringing is cancelled and the caller gets 503. */
+  abort(): void {
+    if (this.state !== 'trying') return;
+    this.state = 'failed';
+    for (const b of this.branches) {
+      if (b.state === 'done') continue;
+      this.endBranch(b, { reason: 'cancelled' });
+      b.tx?.cancel();
+    }
+    this.respondUpstream(createResponse(this.server.request, 503, 'Service Unavailable', this.tag()));
+    this.finish('failed', 503);
+  }
+
+  /** The request every attempt starts from: the caller's INVITE less what we never forward. */
+  private prepareBase(request: SipRequest): SipRequest {
+    const base = request.clone();
+    for (const h of this.deps.stripHeaders) base.remove(h);
+    // RFC 3261 16.6 step 3: Max-Forwards decremented, or added.
+    const mf = base.get('max-forwards');
+    base.set('Max-Forwards', String(mf === undefined ? this.deps.maxForwards : Number(mf) - 1));
+    return base;
+  }
+
+  private startTier(): void {
+    if (this.state !== 'trying') return;
+    if (this.next >= this.attempts.length) {
+      this.exhausted();
+      return;
+    }
+    const first = this.attempts[this.next]!;
+    const tier: Attempt[] = [first];
+    this.next++;
+    if (first.fork === 'parallel') {
+      while (this.next < this.attempts.length) {
+        const a = this.attempts[this.next]!;
+        if (a.tier !== first.tier || a.fork !== 'parallel') break;
+        tier.push(a);
+        this.next++;
+      }
+    }
+    for (const a of tier) this.startAttempt(a);
+  }
+
+  private startAttempt(attempt: Attempt): void {
+    const now = this.deps.clock.now();
+    const branch: Branch = {
+      attempt,
+      state: 'calling',
+      startedAt: now,
+      record: {
+        index: attempt.index + 1,
+        route: attempt.routeId,
+        provider: attempt.providerId,
+        gateway: attempt.gatewayKey,
+        request_uri: attempt.requestUri,
+        duration_ms: 0,
+      },
+    };
+    this.branches.push(branch);
+
+    const uri = parseUri(attempt.requestUri);
+    const dest = uri && uriEndpoint(uri);
+    if (!dest) {
+      this.branchFailed(branch, { kind: 'transport_error' });
+      return;
+    }
+    const req = this.base.clone();
+    // RFC 3261 16.6 step 2: the Request-URI becomes the target (already manipulated per provider).
+    req.uri = attempt.requestUri;
+    // RFC 3261 16.6 step 4: Record-Route so the dialog's requests come through us. When the
+    // two sides use different transports we put one entry per side (RFC 5658 double RR).
+    if (this.deps.recordRoute) {
+      const inner = this.deps.identity.recordRoute(this.upstream);
+      const outer = this.deps.identity.recordRoute(dest);
+      req.prepend('Record-Route', inner);
+      if (outer !== inner) req.prepend('Record-Route', outer);
+    }
+    // RFC 3261 16.6 step 8: our Via, a new branch per attempt, carrying the loop hash.
+    const branchId = `${OUR_BRANCH_PREFIX}${loopHash(this.base)}.${this.deps.newBranch().slice(7)}`;
+    req.prepend('Via', this.deps.identity.via(dest, branchId));
+
+    // The trying timeout: no 1xx within it means this gateway is not there (DESIGN §4).
+    branch.timer = this.deps.clock.setTimer(attempt.tryingTimeoutMs, () => {
+      if (branch.state !== 'calling') return;
+      branch.tx?.cancel();
+      this.branchFailed(branch, { kind: 'trying_timeout' });
+    });
+
+    branch.tx = this.deps.sendRequest(req, dest, {
+      onResponse: (res) => this.onResponse(branch, res),
+      onTimeout: () => this.branchFailed(branch, { kind: 'timeout' }),
+      onTransportError: () => this.branchFailed(branch, { kind: 'transport_error' }),
+    });
+  }
+
+  private onResponse(branch: Branch, res: SipResponse): void {
+    const now = this.deps.clock.now();
+    branch.firstResponseAt ??= now;
+    if (res.status >= 200 && res.status < 300) {
+      this.onSuccess(branch, res);
+      return;
+    }
+    if (branch.state === 'done') return;
+    if (res.status < 200) {
+      if (branch.state === 'calling') {
+        branch.state = 'proceeding';
+        branch.timer?.cancel();
+        // RFC 3261 16.6 step 11: Timer C bounds how long a branch may ring.
+        branch.timer = this.deps.clock.setTimer(this.deps.ringTimeoutMs, () => {
+          if (branch.state === 'done') return;
+          branch.tx?.cancel();
+          this.branchFailed(branch, { kind: 'timeout' }, undefined, 'ring_timeout');
+        });
+      }
+      // RFC 3261 16.7 step 5: provisional responses other than 100 go upstream.
+      if (res.status !== 100 && this.state === 'trying') this.relay(res);
+      return;
+    }
+    this.branchFailed(branch, { kind: 'response', status: res.status }, res);
+  }
+
+  private onSuccess(branch: Branch, res: SipResponse): void {
+    if (this.state !== 'trying') {
+      // RFC 3261 16.7 step 5: every 2xx is forwarded, even after our final response;
+      // the caller ACKs it and hangs up (the CANCEL/2xx race).
+      if (branch.state !== 'done') this.endBranch(branch, { status: res.status });
+      this.deps.forwardResponseUpstream(this.stripOurVia(res));
+      return;
+    }
+    this.endBranch(branch, { status: res.status });
+    this.state = 'connected';
+    // RFC 3261 16.7 step 10 (parallel forking): the other branches are cancelled.
+    for (const b of this.branches) {
+      if (b.state === 'done') continue;
+      this.endBranch(b, { reason: 'cancelled' });
+      b.tx?.cancel();
+    }
+    this.relay(res);
+    this.finish('connected', res.status);
+  }
+
+  private branchFailed(
+    branch: Branch,
+    event: FailoverEvent,
+    response?: SipResponse,
+    reason?: AttemptRecord['reason'],
+  ): void {
+    if (branch.state === 'done') return;
+    branch.event = event;
+    branch.response = response;
+    const retryAfter =
+      response && response.status === 503 ? retryAfterSeconds(response.get('retry-after')) : undefined;
+    this.endBranch(
+      branch,
+      event.kind === 'response' ? { status: event.status } : { reason: reason ?? event.kind },
+      retryAfter,
+    );
+    if (this.state !== 'trying') return;
+    // Wait for the rest of a parallel tier before deciding.
+    if (this.branches.some((b) => b.state !== 'done')) return;
+    const tier = this.branches.filter((b) => b.attempt.tier === branch.attempt.tier && b.event);
+    const stopper = tier.find((b) => !b.attempt.failover.shouldFailover(b.event!));
+    if (stopper) {
+      // A final outside the trigger set (486, 401, 407...) goes to the caller as it is.
+      const stops = tier.filter((b) => !b.attempt.failover.shouldFailover(b.event!));
+      this.fail(stops);
+      return;
+    }
+    this.startTier();
+  }
+
+  private exhausted(): void {
+    this.fail(this.branches);
+  }
+
+  /** RFC 3261 16.7 step 6: the best of the responses we have; 408 when none came. */
+  private fail(candidates: Branch[]): void {
+    const statuses = candidates.map((b) =>
+      b.event?.kind === 'response'
+        ? b.event.status
+        : b.event?.kind === 'transport_error'
+          ? 503
+          : 408,
+    );
+    const status = chooseBestResponse(statuses);
+    const from = candidates.find((b) => b.response && b.response.status === status)?.response;
+    if (from) this.relay(from);
+    else this.respondUpstream(createResponse(this.server.request, status, undefined, this.tag()));
+    this.state = 'failed';
+    this.finish('failed', status);
+  }
+
+  private endBranch(
+    branch: Branch,
+    end: { status?: number; reason?: AttemptRecord['reason'] },
+    retryAfter?: number,
+  ): void {
+    if (branch.state === 'done') return;
+    branch.state = 'done';
+    branch.timer?.cancel();
+    const now = this.deps.clock.now();
+    branch.record.duration_ms = Math.round(now - branch.startedAt);
+    if (branch.firstResponseAt !== undefined) {
+      branch.record.first_response_ms = Math.round(branch.firstResponseAt - branch.startedAt);
+    }
+    if (end.status !== undefined) branch.record.status = end.status;
+    if (end.reason !== undefined) branch.record.reason = end.reason;
+    this.deps.onAttemptEnd?.(branch.attempt, branch.record, retryAfter);
+  }
+
+  private relay(res: SipResponse): void {
+    this.respondUpstream(this.stripOurVia(res));
+  }
+
+  private stripOurVia(res: SipResponse): SipResponse {
+    const copy = res.clone();
+    // RFC 3261 16.7 step 3: the topmost Via (ours) is removed before forwarding.
+    copy.removeFirstValue('via');
+    return copy;
+  }
+
+  private respondUpstream(res: SipResponse): void {
+    this.server.respond(res);
+  }
+
+  private toTagValue?: string;
+  private tag(): string {
+    this.toTagValue ??= this.deps.newBranch().slice(7, 17);
+    return this.toTagValue;
+  }
+
+  private finish(outcome: CallOutcome, status: number): void {
+    const record: CallRecord = {
+      call_id: this.callId,
+      source: this.facts.source,
+      customer: this.facts.customer,
+      destination: this.facts.destination,
+      started_at: new Date(this.startedWall).toISOString(),
+      outcome,
+      status,
+      attempts: this.branches.map((b) => b.record),
+      duration_ms: Math.round(this.deps.clock.now() - this.startedAt),
+    };
+    this.deps.onCallEnd(record, this);
+  }
+}
+
+/** Retry-After (RFC 3261 20.33): delta-seconds, maybe followed by a comment or params. */
+function retryAfterSeconds(value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const m = /^\s*(\d+)/.exec(value);
+  return m ? Number(m[1]) : undefined;
+}

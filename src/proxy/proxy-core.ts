@@ -1,0 +1,366 @@
+import { createResponse } from '../sip/message/create-response.js';
+import type { SipRequest, SipResponse } from '../sip/message/sip-message.js';
+import { parseUri, type SipUri } from '../sip/message/sip-uri.js';
+import { parseVia } from '../sip/message/via.js';
+import { tagOf } from '../sip/message/name-addr.js';
+import type {
+  ClientTransaction,
+  IncomingRequest,
+  ServerTransaction,
+  TransactionUser,
+} from '../sip/transaction/types.js';
+import type { TransactionLayer } from '../sip/transaction/transaction-layer.js';
+import { responseDestination } from '../sip/transaction/response-destination.js';
+import type { Endpoint } from '../sip/transport/types.js';
+import type { Clock } from '../util/clock.js';
+import type { AttemptRecord, CallRecord } from '../observability/call-record.js';
+import { planCall, type Attempt, type CompiledTable, type Plan } from '../routing/index.js';
+import { CallContext } from './call-context.js';
+import { checkRequest } from './request-checks.js';
+import { fnv1a } from './loop-hash.js';
+import { routeUri, uriEndpoint } from './next-hop.js';
+import { OUR_BRANCH_PREFIX, type ProxyIdentity } from './proxy-identity.js';
+import { redirectResponse } from './redirect-response.js';
+
+export interface ProxySettings {
+  mode: 'proxy' | 'redirect';
+  redirectStatus: number;
+  maxForwards: number;
+  supportedExtensions: readonly string[];
+  recordRoute: boolean;
+  ringTimeoutMs: number;
+}
+
+/** Facts about gateways and providers kept outside the pure routing engine (issue 6). */
+export interface HealthView {
+  gatewayOpen(gatewayKey: string): boolean;
+  providerAtLimit(providerId: string): boolean;
+  onAttemptEnd(attempt: Attempt, record: AttemptRecord, retryAfterSeconds?: number): void;
+}
+
+export interface ProxyCoreDeps {
+  transactions: TransactionLayer;
+  identity: ProxyIdentity;
+  clock: Clock;
+  random: () => number;
+  /** The current compiled route table (a field read: the hot path does no I/O). */
+  routes: () => CompiledTable;
+  settings: ProxySettings;
+  health?: HealthView;
+  onCallRecord?: (record: CallRecord) => void;
+  log?: (event: string, detail: Record<string, unknown>) => void;
+}
+
+const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK, REFER, NOTIFY';
+
+/**
+ * RFC 3261 §16 stateful proxy, specialised for outbound routing: new INVITEs go
+ * through the route engine and the failover driver; requests inside a dialog
+ * follow the Route set we recorded; ACKs for 2xx and stray 2xx retransmissions
+ * are forwarded statelessly.
+ */
+export class ProxyCore implements TransactionUser {
+  /** Calls still being set up, by server transaction id. */
+  private readonly calls = new Map<string, CallContext>();
+  /** In-dialog INVITEs we forwarded, by server transaction id (for CANCEL). */
+  private readonly pending = new Map<string, ClientTransaction>();
+  private readonly supported: ReadonlySet<string>;
+  private draining = false;
+
+  constructor(private readonly deps: ProxyCoreDeps) {
+    this.supported = new Set(deps.settings.supportedExtensions.map((s) => s.toLowerCase()));
+  }
+
+  /** Calls in setup (not yet answered, failed or cancelled). */
+  get callsInSetup(): number {
+    return this.calls.size;
+  }
+
+  /** SIGTERM: refuse new calls with 503; calls in setup go on. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  /** End of the drain bound: calls still ringing get 503 and their attempts are cancelled. */
+  abortAll(): void {
+    for (const ctx of [...this.calls.values()]) ctx.abort();
+  }
+
+  onRequest(incoming: IncomingRequest): void {
+    const { request, transaction } = incoming;
+    if (request.method === 'ACK') {
+      // RFC 3261 16.7: the ACK for a 2xx is its own transaction; we relay it along the route.
+      if (!transaction) this.forwardStateless(request);
+      return;
+    }
+    if (!transaction) return;
+    if (request.method === 'CANCEL') {
+      this.onCancel(incoming, transaction);
+      return;
+    }
+    const rejection = checkRequest(request, this.deps.identity, this.supported);
+    if (rejection) {
+      const res = createResponse(request, rejection.status, rejection.reason, this.tag());
+      for (const [n, v] of rejection.headers ?? []) res.append(n, v);
+      transaction.respond(res);
+      return;
+    }
+
+    // RFC 3261 16.4: Route entries that name us are ours to remove.
+    const req = request.clone();
+    let routedToUs = false;
+    for (;;) {
+      const top = req.first('route');
+      const uri = top === undefined ? undefined : routeUri(top);
+      if (!uri || !this.deps.identity.isOurs(uri)) break;
+      req.removeFirstValue('route');
+      routedToUs = true;
+    }
+
+    const inDialog = tagOf(req.get('to') ?? '') !== undefined;
+    if (inDialog) {
+      if (!routedToUs) {
+        // We only carry dialogs that we Record-Routed ourselves: no relaying to
+        // arbitrary targets by a forged in-dialog request.
+        transaction.respond(
+          createResponse(request, 403, 'Forbidden: in-dialog request not routed through us', this.tag()),
+        );
+        return;
+      }
+      this.forwardInDialog(req, transaction);
+      return;
+    }
+    if (request.method === 'OPTIONS') {
+      const res = createResponse(request, 200, 'OK', this.tag());
+      res.append('Allow', ALLOW);
+      res.append('Accept', 'application/sdp');
+      transaction.respond(res);
+      return;
+    }
+    if (request.method !== 'INVITE') {
+      const res = createResponse(request, 405, 'Method Not Allowed', this.tag());
+      res.append('Allow', 'INVITE, OPTIONS');
+      transaction.respond(res);
+      return;
+    }
+    this.newCall(req, incoming, transaction);
+  }
+
+  onStrayResponse(response: SipResponse): void {
+    // RFC 3261 16.7 step 3 / 16.11: a response for a transaction we no longer hold
+    // (2xx retransmissions) is forwarded statelessly if its top Via is ours.
+    const top = response.first('via');
+    const via = top === undefined ? undefined : parseVia(top);
+    const branch = via?.params.get('branch');
+    if (!via || typeof branch !== 'string' || !branch.startsWith(OUR_BRANCH_PREFIX)) return;
+    if (!this.deps.identity.isOurSentBy(via.host, via.port)) return;
+    if (response.status < 200 || response.status >= 300) return;
+    const copy = response.clone();
+    copy.removeFirstValue('via');
+    this.sendUpstream(copy);
+  }
+
+  private onCancel(incoming: IncomingRequest, transaction: ServerTransaction): void {
+    const target = incoming.cancelled;
+    if (!target) {
+      // RFC 3261 9.2: no matching transaction.
+      transaction.respond(createResponse(incoming.request, 481, undefined, this.tag()));
+      return;
+    }
+    // RFC 3261 16.10: 200 to the CANCEL, then cancel what we forwarded.
+    transaction.respond(createResponse(incoming.request, 200, 'OK', this.tag()));
+    const ctx = this.calls.get(target.id);
+    if (ctx) {
+      ctx.cancelByCaller();
+      return;
+    }
+    const tx = this.pending.get(target.id);
+    if (tx) tx.cancel();
+  }
+
+  private newCall(req: SipRequest, incoming: IncomingRequest, server: ServerTransaction): void {
+    // RFC 3261 16.2: a proxy answers 100 Trying at once so the caller stops retransmitting.
+    server.respond(createResponse(incoming.request, 100, 'Trying'));
+    if (this.draining) {
+      const res = createResponse(incoming.request, 503, 'Service Unavailable: shutting down', this.tag());
+      res.append('Retry-After', '5');
+      server.respond(res);
+      return;
+    }
+    // trunkroute is the routing authority for new calls: a Route set the caller
+    // pre-loaded beyond us is not followed (no relaying to a target of the caller's choosing).
+    req.remove('route');
+    const compiled = this.deps.routes();
+    const uri = parseUri(req.uri);
+    const number = uri ? dialledNumber(uri) : '';
+    const customerHeaderName = compiled.table.settings.customer_header;
+    const health = this.deps.health;
+    const plan: Plan = planCall(
+      compiled,
+      {
+        destination: number,
+        sourceAddress: incoming.source.address,
+        customerHeader: customerHeaderName ? req.get(customerHeaderName) : undefined,
+        gatewayOpen: health ? (k) => health.gatewayOpen(k) : undefined,
+        providerAtLimit: health ? (p) => health.providerAtLimit(p) : undefined,
+      },
+      this.deps.random,
+      this.deps.clock.wallNow(),
+    );
+    const facts = {
+      source: `${incoming.source.protocol}:${incoming.source.address}:${incoming.source.port}`,
+      customer: plan.customer?.id,
+      destination: plan.number,
+    };
+
+    if (plan.outcome !== 'route' || plan.attempts.length === 0) {
+      const status = plan.status ?? 404;
+      const reason = plan.reason ?? 'No Route To Destination';
+      server.respond(createResponse(incoming.request, status, reason, this.tag()));
+      this.record(facts, req, plan.outcome === 'forbidden' ? 'forbidden' : 'no_route', status, []);
+      return;
+    }
+
+    const mode = plan.mode ?? this.deps.settings.mode;
+    if (mode === 'redirect') {
+      const res = redirectResponse(
+        incoming.request,
+        plan.attempts,
+        this.deps.settings.redirectStatus,
+        this.tag(),
+      );
+      server.respond(res);
+      this.record(facts, req, 'redirected', res.status, []);
+      return;
+    }
+
+    const ctx = new CallContext(
+      {
+        identity: this.deps.identity,
+        clock: this.deps.clock,
+        sendRequest: (r, d, h) => this.deps.transactions.sendRequest(r, d, h),
+        newBranch: () => this.deps.transactions.newBranch(),
+        forwardResponseUpstream: (res) => this.sendUpstream(res),
+        onAttemptEnd: health ? (a, r, ra) => health.onAttemptEnd(a, r, ra) : undefined,
+        onCallEnd: (record) => {
+          this.calls.delete(server.id);
+          this.deps.onCallRecord?.(record);
+        },
+        maxForwards: this.deps.settings.maxForwards,
+        recordRoute: this.deps.settings.recordRoute,
+        ringTimeoutMs: this.deps.settings.ringTimeoutMs,
+        stripHeaders: customerHeaderName ? [customerHeaderName] : [],
+      },
+      server,
+      req,
+      plan.attempts,
+      facts,
+    );
+    this.calls.set(server.id, ctx);
+    ctx.start();
+  }
+
+  /** A request inside a dialog we record-routed: forwarded statefully to the next hop. */
+  private forwardInDialog(req: SipRequest, server: ServerTransaction): void {
+    const dest = this.nextHop(req);
+    if (!dest) {
+      server.respond(createResponse(server.request, 404, 'Not Found: no next hop', this.tag()));
+      return;
+    }
+    this.addHop(req, dest, this.deps.transactions.newBranch());
+    const tx = this.deps.transactions.sendRequest(req, dest, {
+      onResponse: (res) => {
+        if (res.status === 100) return;
+        const copy = res.clone();
+        copy.removeFirstValue('via');
+        if (res.status >= 200) this.pending.delete(server.id);
+        server.respond(copy);
+      },
+      onTimeout: () => {
+        this.pending.delete(server.id);
+        server.respond(createResponse(server.request, 408, undefined, this.tag()));
+      },
+      onTransportError: () => {
+        this.pending.delete(server.id);
+        server.respond(createResponse(server.request, 503, undefined, this.tag()));
+      },
+    });
+    if (req.method === 'INVITE') this.pending.set(server.id, tx);
+  }
+
+  /** ACK for a 2xx: stateless, along the same path as the rest of the dialog. */
+  private forwardStateless(request: SipRequest): void {
+    const req = request.clone();
+    let routedToUs = false;
+    for (;;) {
+      const top = req.first('route');
+      const uri = top === undefined ? undefined : routeUri(top);
+      if (!uri || !this.deps.identity.isOurs(uri)) break;
+      req.removeFirstValue('route');
+      routedToUs = true;
+    }
+    if (!routedToUs) return;
+    const mf = req.get('max-forwards');
+    if (mf !== undefined && Number(mf) <= 0) return;
+    const dest = this.nextHop(req);
+    if (!dest) return;
+    // RFC 3261 16.11: a stateless branch must be the same for retransmissions of the
+    // same request, so it is derived from the incoming top Via's branch.
+    const inBranch = parseVia(request.first('via') ?? '')?.params.get('branch') ?? '';
+    this.addHop(req, dest, `${OUR_BRANCH_PREFIX}a.${fnv1a([String(inBranch)])}`);
+    void this.deps.transactions.sendStateless(req, dest);
+  }
+
+  private addHop(req: SipRequest, dest: Endpoint, branch: string): void {
+    const mf = req.get('max-forwards');
+    req.set('Max-Forwards', String(mf === undefined ? this.deps.settings.maxForwards : Number(mf) - 1));
+    req.prepend('Via', this.deps.identity.via(dest, branch));
+  }
+
+  /** RFC 3261 16.6 step 6/7: the top remaining Route (loose router), else the Request-URI. */
+  private nextHop(req: SipRequest): Endpoint | undefined {
+    const top = req.first('route');
+    const uri = top !== undefined ? routeUri(top) : parseUri(req.uri);
+    return uri ? uriEndpoint(uri) : undefined;
+  }
+
+  private sendUpstream(res: SipResponse): void {
+    const dest = responseDestination(res);
+    if (dest) void this.deps.transactions.sendStateless(res, dest);
+  }
+
+  private record(
+    facts: { source: string; customer?: string; destination: string },
+    req: SipRequest,
+    outcome: CallRecord['outcome'],
+    status: number,
+    attempts: AttemptRecord[],
+  ): void {
+    this.deps.onCallRecord?.({
+      call_id: req.get('call-id') ?? '',
+      source: facts.source,
+      customer: facts.customer,
+      destination: facts.destination,
+      started_at: new Date(this.deps.clock.wallNow()).toISOString(),
+      outcome,
+      status,
+      attempts,
+      duration_ms: 0,
+    });
+  }
+
+  private tag(): string {
+    return this.deps.transactions.newBranch().slice(7, 17);
+  }
+}
+
+/**
+ * The dialled number: the user part of a sip: URI without its parameters, or a
+ * tel: number (RFC 3966); visual separators are the route engine's business.
+ */
+export function dialledNumber(uri: SipUri): string {
+  const user = uri.user ?? '';
+  const semi = user.indexOf(';');
+  return semi >= 0 ? user.slice(0, semi) : user;
+}
+

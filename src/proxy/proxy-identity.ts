@@ -1,0 +1,99 @@
+import { networkInterfaces } from 'node:os';
+import { isIP } from 'node:net';
+import type { SipUri } from '../sip/message/sip-uri.js';
+import type { Endpoint, SipTransport, TransportProtocol } from '../sip/transport/types.js';
+
+/** Prefix of every branch we create: the RFC 3261 magic cookie plus our mark. */
+export const OUR_BRANCH_PREFIX = 'z9hG4bKtr';
+
+function isLoopback(address: string): boolean {
+  return address.startsWith('127.') || address === '::1';
+}
+
+function isWildcard(address: string): boolean {
+  return address === '0.0.0.0' || address === '::' || address === '';
+}
+
+function bracket(host: string): string {
+  return isIP(host) === 6 ? `[${host}]` : host;
+}
+
+/**
+ * Who we are on the wire: the sent-by we put in Via, the URI we put in
+ * Record-Route, and the test "is this URI one of ours" used when Route headers
+ * come back to us (RFC 3261 16.4).
+ */
+export class ProxyIdentity {
+  private readonly ownHosts = new Set<string>();
+  private readonly ownPorts = new Set<number>();
+
+  constructor(
+    private readonly transport: SipTransport,
+    private readonly advertised = '',
+  ) {
+    for (const list of Object.values(networkInterfaces())) {
+      for (const ni of list ?? []) this.ownHosts.add(ni.address);
+    }
+    this.ownHosts.add('127.0.0.1');
+    this.ownHosts.add('::1');
+    this.ownHosts.add('localhost');
+    if (advertised) this.ownHosts.add(advertised);
+    for (const p of ['udp', 'tcp'] as const) {
+      for (const fam of [4, 6] as const) {
+        const ep = transport.localEndpoint(p, fam);
+        if (ep) {
+          this.ownPorts.add(ep.port);
+          if (!isWildcard(ep.address)) this.ownHosts.add(ep.address);
+        }
+      }
+    }
+  }
+
+  /** The local endpoint (address we are reachable at, port) for sending towards `to`. */
+  local(protocol: TransportProtocol, to: Endpoint): Endpoint {
+    const fam = isIP(to.address) === 6 ? 6 : 4;
+    const ep =
+      this.transport.localEndpoint(protocol, fam) ?? this.transport.localEndpoint(protocol);
+    const port = ep?.port ?? 5060;
+    let address = ep?.address ?? '';
+    if (isLoopback(to.address)) {
+      if (isWildcard(address) || !isLoopback(address)) address = fam === 6 ? '::1' : '127.0.0.1';
+    } else if (this.advertised) {
+      address = this.advertised;
+    } else if (isWildcard(address)) {
+      address = firstExternalAddress(fam) ?? (fam === 6 ? '::1' : '127.0.0.1');
+    }
+    return { protocol, address, port };
+  }
+
+  /** Our Via value for a request sent to `to` (RFC 3261 16.6 step 8, RFC 3581 rport). */
+  via(to: Endpoint, branch: string): string {
+    const me = this.local(to.protocol, to);
+    return `SIP/2.0/${to.protocol.toUpperCase()} ${bracket(me.address)}:${me.port};branch=${branch};rport`;
+  }
+
+  /** Our Record-Route value as seen from the side at `peer` (RFC 3261 16.6 step 4). */
+  recordRoute(peer: Endpoint): string {
+    const me = this.local(peer.protocol, peer);
+    return `<sip:${bracket(me.address)}:${me.port};transport=${peer.protocol};lr>`;
+  }
+
+  /** True when the URI names this proxy (host one of ours and port one we listen on). */
+  isOurs(uri: SipUri): boolean {
+    return this.ownHosts.has(uri.host) && this.ownPorts.has(uri.port ?? 5060);
+  }
+
+  /** True when a Via sent-by is ours. */
+  isOurSentBy(host: string, port: number | undefined): boolean {
+    return this.ownHosts.has(host) && this.ownPorts.has(port ?? 5060);
+  }
+}
+
+function firstExternalAddress(family: 4 | 6): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const ni of list ?? []) {
+      if (!ni.internal && ni.family === (family === 6 ? 'IPv6' : 'IPv4')) return ni.address;
+    }
+  }
+  return undefined;
+}
