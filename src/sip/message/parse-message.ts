@@ -1,0 +1,168 @@
+import { headerKey } from './header-names.js';
+import { SipRequest, SipResponse, type HeaderField } from './sip-message.js';
+
+export type ParseResult =
+  | { ok: true; message: SipRequest | SipResponse }
+  | {
+      ok: false;
+      /** Reason-phrase-ready text: what is wrong. */
+      error: string;
+      /** Present when enough of a request was read to answer it statelessly. */
+      partial?: SipRequest;
+    };
+
+export interface ParseOptions {
+  /** Messages larger than this are refused (default 64 KiB). */
+  maxSize?: number;
+}
+
+export const DEFAULT_MAX_MESSAGE_SIZE = 65536;
+
+const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
+const VERSION = /^SIP\/\d+\.\d+$/i;
+
+/** Where the header section ends: the index of the empty line and the body's start. */
+export function findHeaderEnd(
+  data: Buffer,
+  from = 0,
+): { end: number; bodyStart: number } | undefined {
+  for (let i = from; i < data.length; i++) {
+    if (data[i] !== 0x0a) continue;
+    // "\n\n" or "\n\r\n": an empty line follows this line end.
+    if (data[i + 1] === 0x0a) return { end: i + 1, bodyStart: i + 2 };
+    if (data[i + 1] === 0x0d && data[i + 2] === 0x0a) return { end: i + 1, bodyStart: i + 3 };
+  }
+  return undefined;
+}
+
+/**
+ * The Content-Length values of a header section, for framing: undefined when
+ * there is none, NaN when the values are malformed or conflict (RFC 4475 ncl,
+ * mcl01).
+ */
+export function contentLengthOf(headers: readonly HeaderField[]): number | undefined {
+  let value: number | undefined;
+  for (const h of headers) {
+    if (h.key !== 'content-length') continue;
+    const t = h.value.trim();
+    if (!/^\d{1,10}$/.test(t)) return NaN;
+    const n = Number(t);
+    if (value !== undefined && value !== n) return NaN;
+    value = n;
+  }
+  return value;
+}
+
+/**
+ * Parses one complete SIP message: a UDP datagram, or one message the stream
+ * framer cut out. Never throws. Header values are parsed lazily by the model;
+ * here only the start line, the header lines and Content-Length are checked.
+ */
+export function parseMessage(data: Buffer, opts: ParseOptions = {}): ParseResult {
+  try {
+    return parse(data, opts.maxSize ?? DEFAULT_MAX_MESSAGE_SIZE);
+  } catch (err) {
+    return {
+      ok: false,
+      error: `Malformed message (${err instanceof Error ? err.message : 'error'})`,
+    };
+  }
+}
+
+function parse(data: Buffer, maxSize: number): ParseResult {
+  if (data.length > maxSize) return { ok: false, error: 'Message Too Large' };
+  // RFC 3261 7.5: CRLFs before the start line are ignored.
+  let start = 0;
+  while (start < data.length && (data[start] === 0x0d || data[start] === 0x0a)) start++;
+  if (start >= data.length) return { ok: false, error: 'Empty message' };
+  const he = findHeaderEnd(data, start);
+  const headEnd = he ? he.end : data.length;
+  const text = data.toString('latin1', start, headEnd);
+  const lines = text.split(/\r?\n/);
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  const startLine = lines[0] ?? '';
+
+  let message: SipRequest | SipResponse;
+  let startError: string | undefined;
+  if (startLine.startsWith('SIP/')) {
+    const m = /^(SIP\/\d+\.\d+) (\d{3}) (.*)$/i.exec(startLine);
+    if (!m) return { ok: false, error: 'Bad Status-Line' };
+    const status = Number(m[2]);
+    if (status < 100 || status > 699) return { ok: false, error: 'Bad Status-Code' };
+    message = new SipResponse(status, m[3]!, m[1]!.toUpperCase());
+  } else {
+    const parts = startLine.split(' ');
+    if (parts.length !== 3 || !TOKEN.test(parts[0]!) || !VERSION.test(parts[2]!)) {
+      startError = 'Bad Request-Line';
+      const loose = startLine.trim().split(/\s+/);
+      message = new SipRequest(loose[0] ?? '', loose[1] ?? '', loose[2] ?? 'SIP/2.0');
+    } else if (!parts[1] || parts[1].startsWith('<')) {
+      startError = 'Bad Request-URI';
+      message = new SipRequest(parts[0]!, parts[1]!, parts[2]!.toUpperCase());
+    } else {
+      message = new SipRequest(parts[0]!, parts[1]!, parts[2]!.toUpperCase());
+    }
+  }
+
+  const headers: HeaderField[] = [];
+  let headerError: string | undefined;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') break;
+    if (line[0] === ' ' || line[0] === '\t') {
+      // RFC 3261 7.3.1: a continuation line folds into the previous header value.
+      const prev = headers[headers.length - 1];
+      if (!prev) {
+        headerError ??= 'Bad header folding';
+        continue;
+      }
+      prev.value = prev.value ? `${prev.value} ${line.trim()}` : line.trim();
+      continue;
+    }
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).replace(/[ \t]+$/, '') : '';
+    if (!name || !TOKEN.test(name)) {
+      headerError ??= 'Bad header line';
+      continue;
+    }
+    headers.push({ name, key: headerKey(name), value: line.slice(colon + 1).trim() });
+  }
+  message.headers = headers;
+
+  const fail = (error: string): ParseResult => ({
+    ok: false,
+    error,
+    partial: message instanceof SipRequest && canAnswer(message) ? message : undefined,
+  });
+  if (!he) return fail('Missing end of header section');
+  if (startError) return fail(startError);
+  if (headerError) return fail(headerError);
+
+  const cl = contentLengthOf(headers);
+  const available = data.length - he.bodyStart;
+  if (cl === undefined) {
+    // RFC 3261 18.3: on a datagram without Content-Length the body is the rest of it.
+    message.body = data.subarray(he.bodyStart);
+  } else if (Number.isNaN(cl)) {
+    return fail('Bad Content-Length');
+  } else if (cl > available) {
+    return fail('Content-Length Larger Than Message');
+  } else {
+    // Octets after the body are discarded (RFC 3261 18.3, RFC 4475 dblreq).
+    message.body = data.subarray(he.bodyStart, he.bodyStart + cl);
+  }
+  return { ok: true, message };
+}
+
+/** A stateless response needs Via, From, To, Call-ID and CSeq to be addressed. */
+function canAnswer(req: SipRequest): boolean {
+  return (
+    req.method !== '' &&
+    req.method !== 'ACK' &&
+    req.has('via') &&
+    req.has('from') &&
+    req.has('to') &&
+    req.has('call-id') &&
+    req.has('cseq')
+  );
+}

@@ -1,0 +1,20 @@
+import type { SipMessage } from './sip-message.js';
+import { SipRequest, SipResponse } from './sip-message.js';
+
+/**
+ * Writes a message to wire format. Header values go out byte for byte as stored
+ * (latin1); Content-Length is always written from the body actually sent.
+ */
+export function serializeMessage(m: SipMessage): Buffer {
+  let head: string;
+  if (m instanceof SipRequest) head = `${m.method} ${m.uri} ${m.version}\r\n`;
+  else if (m instanceof SipResponse) head = `${m.version} ${m.status} ${m.reason}\r\n`;
+  else throw new Error('unknown message kind');
+  for (const h of m.headers) {
+    if (h.key === 'content-length') continue;
+    head += `${h.name}: ${h.value}\r\n`;
+  }
+  head += `Content-Length: ${m.body.length}\r\n\r\n`;
+  const headBuf = Buffer.from(head, 'latin1');
+  return m.body.length ? Buffer.concat([headBuf, m.body]) : headBuf;
+}
