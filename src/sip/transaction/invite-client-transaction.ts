@@ -1,0 +1,158 @@
+import { SipRequest, type SipResponse } from '../message/sip-message.js';
+import type { Endpoint } from '../transport/types.js';
+import type { TimerHandle } from '../../util/clock.js';
+import type { TransactionContext } from './transaction-context.js';
+import type { ClientTransaction, ClientTransactionHandler } from './types.js';
+
+type State = 'calling' | 'proceeding' | 'completed' | 'terminated';
+
+/** RFC 3261 17.1.1: the INVITE client transaction. */
+export class InviteClientTransaction implements ClientTransaction {
+  state: State = 'calling';
+  private timerA?: TimerHandle;
+  private timerB?: TimerHandle;
+  private timerD?: TimerHandle;
+  private interval: number;
+  private ack?: SipRequest;
+  private cancelWanted = false;
+  private cancelHandler?: Partial<ClientTransactionHandler>;
+  private cancelled = false;
+
+  constructor(
+    private readonly ctx: TransactionContext,
+    readonly id: string,
+    readonly branch: string,
+    readonly request: SipRequest,
+    readonly destination: Endpoint,
+    private readonly handler: ClientTransactionHandler,
+    /** Starts the CANCEL's own non-INVITE client transaction. */
+    private readonly sendCancel: (
+      cancel: SipRequest,
+      handler: Partial<ClientTransactionHandler>,
+    ) => void,
+    private readonly connectionId?: string,
+  ) {
+    this.interval = ctx.timers.T1;
+  }
+
+  start(): void {
+    this.transmit(this.request);
+    // RFC 3261 17.1.1.2: Timer A only on unreliable transports; Timer B = 64*T1 always.
+    if (!this.ctx.reliable(this.destination)) this.armA();
+    this.timerB = this.ctx.clock.setTimer(64 * this.ctx.timers.T1, () => {
+      if (this.state !== 'calling') return;
+      this.terminate();
+      this.handler.onTimeout(this);
+    });
+  }
+
+  onResponse(res: SipResponse): void {
+    if (this.state === 'terminated') return;
+    if (this.state === 'completed') {
+      // RFC 3261 17.1.1.2: a retransmitted final response gets the ACK again.
+      if (res.status >= 300 && this.ack) this.transmit(this.ack);
+      return;
+    }
+    if (res.status < 200) {
+      if (this.state === 'calling') {
+        // RFC 3261 17.1.1.2: Proceeding stops retransmissions (and Timer B).
+        this.state = 'proceeding';
+        this.timerA?.cancel();
+        this.timerB?.cancel();
+        if (this.cancelWanted) this.doCancel();
+      }
+      this.handler.onResponse(res, this);
+      return;
+    }
+    this.timerA?.cancel();
+    this.timerB?.cancel();
+    if (res.status < 300) {
+      // RFC 3261 17.1.1.2: a 2xx goes to the TU and ends the transaction; the TU ACKs.
+      this.terminate();
+      this.handler.onResponse(res, this);
+      return;
+    }
+    // RFC 3261 17.1.1.2: Completed; the ACK is ours to send; Timer D absorbs retransmissions.
+    this.state = 'completed';
+    this.ack = this.buildAck(res);
+    this.transmit(this.ack);
+    this.handler.onResponse(res, this);
+    const d = this.ctx.reliable(this.destination) ? 0 : 32000;
+    this.timerD = this.ctx.clock.setTimer(d, () => this.terminate());
+  }
+
+  /** RFC 3261 9.1: no CANCEL before a provisional response; held until one comes. */
+  cancel(handler?: Partial<ClientTransactionHandler>): void {
+    if (this.cancelled || this.cancelWanted) return;
+    this.cancelHandler = handler;
+    if (this.state === 'proceeding') this.doCancel();
+    else if (this.state === 'calling') this.cancelWanted = true;
+  }
+
+  terminate(): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.timerA?.cancel();
+    this.timerB?.cancel();
+    this.timerD?.cancel();
+    this.ctx.remove(this.id);
+    this.handler.onTerminated?.(this);
+  }
+
+  private doCancel(): void {
+    this.cancelWanted = false;
+    this.cancelled = true;
+    const req = this.request;
+    const cancel = new SipRequest('CANCEL', req.uri);
+    // RFC 3261 9.1: same Request-URI, Call-ID, To, From, CSeq number; only the top Via; the Routes.
+    cancel.append('Via', req.first('via')!);
+    for (const h of req.headers) {
+      if (h.key === 'route') cancel.headers.push({ ...h });
+    }
+    cancel.append('Max-Forwards', '70');
+    cancel.append('From', req.get('from')!);
+    cancel.append('To', req.get('to')!);
+    cancel.append('Call-ID', req.get('call-id')!);
+    cancel.append('CSeq', `${cseqNumber(req)} CANCEL`);
+    this.sendCancel(cancel, this.cancelHandler ?? {});
+  }
+
+  /** RFC 3261 17.1.1.3: the ACK for a non-2xx final response. */
+  private buildAck(res: SipResponse): SipRequest {
+    const req = this.request;
+    const ack = new SipRequest('ACK', req.uri);
+    ack.append('Via', req.first('via')!);
+    for (const h of req.headers) {
+      if (h.key === 'route') ack.headers.push({ ...h });
+    }
+    ack.append('Max-Forwards', '70');
+    ack.append('From', req.get('from')!);
+    ack.append('To', res.get('to') ?? req.get('to')!);
+    ack.append('Call-ID', req.get('call-id')!);
+    ack.append('CSeq', `${cseqNumber(req)} ACK`);
+    return ack;
+  }
+
+  private armA(): void {
+    this.timerA = this.ctx.clock.setTimer(this.interval, () => {
+      if (this.state !== 'calling') return;
+      this.transmit(this.request);
+      // RFC 3261 17.1.1.2: Timer A doubles each time.
+      this.interval *= 2;
+      this.armA();
+    });
+  }
+
+  private transmit(m: SipRequest): void {
+    this.ctx.send(m, this.destination, this.connectionId).catch((err: unknown) => {
+      if (this.state === 'terminated' || m !== this.request) return;
+      this.terminate();
+      // RFC 3261 17.1.4: a transport failure is reported to the TU.
+      this.handler.onTransportError(this, err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+}
+
+function cseqNumber(req: SipRequest): string {
+  return (req.get('cseq') ?? '').trim().split(/\s+/)[0] ?? '1';
+}

@@ -1,0 +1,104 @@
+import type { SipRequest, SipResponse } from '../message/sip-message.js';
+import { createResponse } from '../message/create-response.js';
+import type { Endpoint } from '../transport/types.js';
+import type { TimerHandle } from '../../util/clock.js';
+import type { TransactionContext } from './transaction-context.js';
+import type { ServerTransaction } from './types.js';
+
+type State = 'proceeding' | 'completed' | 'confirmed' | 'terminated';
+
+/** RFC 3261 17.2.1: the INVITE server transaction. */
+export class InviteServerTransaction implements ServerTransaction {
+  state: State = 'proceeding';
+  onTerminated?: () => void;
+  onAckTimeout?: () => void;
+  private last?: SipResponse;
+  private timer100?: TimerHandle;
+  private timerG?: TimerHandle;
+  private timerH?: TimerHandle;
+  private timerI?: TimerHandle;
+  private interval: number;
+
+  constructor(
+    private readonly ctx: TransactionContext,
+    readonly id: string,
+    readonly request: SipRequest,
+    readonly source: Endpoint,
+    /** Where responses go (RFC 3261 18.2.2). */
+    private readonly destination: Endpoint,
+    private readonly connectionId?: string,
+  ) {
+    this.interval = ctx.timers.T1;
+    // RFC 3261 17.2.1: 100 Trying if the TU has not answered within 200 ms.
+    this.timer100 = ctx.clock.setTimer(200, () => {
+      if (this.state === 'proceeding' && !this.last)
+        this.respond(createResponse(request, 100, 'Trying'));
+    });
+  }
+
+  respond(res: SipResponse): void {
+    if (this.state !== 'proceeding') return;
+    this.timer100?.cancel();
+    this.last = res;
+    this.transmit();
+    if (res.status < 200) return;
+    if (res.status < 300) {
+      // RFC 3261 17.2.1: a 2xx ends the transaction; the TU handles its retransmissions.
+      this.terminate();
+      return;
+    }
+    // RFC 3261 17.2.1: Completed; Timer G retransmits (unreliable only), Timer H bounds the wait for the ACK.
+    this.state = 'completed';
+    if (!this.ctx.reliable(this.destination)) this.armG();
+    this.timerH = this.ctx.clock.setTimer(64 * this.ctx.timers.T1, () => {
+      if (this.state !== 'completed') return;
+      this.terminate();
+      this.onAckTimeout?.();
+    });
+  }
+
+  /** A retransmission of the INVITE, or the ACK for our non-2xx final response. */
+  onRequest(req: SipRequest): void {
+    if (req.method === 'ACK') {
+      if (this.state !== 'completed') return;
+      // RFC 3261 17.2.1: Confirmed; Timer I absorbs further ACKs.
+      this.state = 'confirmed';
+      this.timerG?.cancel();
+      this.timerH?.cancel();
+      const i = this.ctx.reliable(this.destination) ? 0 : this.ctx.timers.T4;
+      this.timerI = this.ctx.clock.setTimer(i, () => this.terminate());
+      return;
+    }
+    // RFC 3261 17.2.1: a retransmitted INVITE gets the last response again.
+    if ((this.state === 'proceeding' || this.state === 'completed') && this.last) this.transmit();
+  }
+
+  terminate(): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.timer100?.cancel();
+    this.timerG?.cancel();
+    this.timerH?.cancel();
+    this.timerI?.cancel();
+    this.ctx.remove(this.id);
+    this.onTerminated?.();
+  }
+
+  private armG(): void {
+    this.timerG = this.ctx.clock.setTimer(this.interval, () => {
+      if (this.state !== 'completed') return;
+      this.transmit();
+      // RFC 3261 17.2.1: Timer G doubles up to T2.
+      this.interval = Math.min(2 * this.interval, this.ctx.timers.T2);
+      this.armG();
+    });
+  }
+
+  private transmit(): void {
+    const res = this.last!;
+    this.ctx.send(res, this.destination, this.connectionId).catch((err: unknown) => {
+      this.ctx.log('response send failed', { error: String(err), status: res.status });
+      this.terminate();
+    });
+  }
+}

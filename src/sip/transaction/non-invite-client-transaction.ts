@@ -1,0 +1,92 @@
+import type { SipRequest, SipResponse } from '../message/sip-message.js';
+import type { Endpoint } from '../transport/types.js';
+import type { TimerHandle } from '../../util/clock.js';
+import type { TransactionContext } from './transaction-context.js';
+import type { ClientTransaction, ClientTransactionHandler } from './types.js';
+
+type State = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+/** RFC 3261 17.1.2: the non-INVITE client transaction. */
+export class NonInviteClientTransaction implements ClientTransaction {
+  state: State = 'trying';
+  private timerE?: TimerHandle;
+  private timerF?: TimerHandle;
+  private timerK?: TimerHandle;
+  private interval: number;
+
+  constructor(
+    private readonly ctx: TransactionContext,
+    readonly id: string,
+    readonly branch: string,
+    readonly request: SipRequest,
+    readonly destination: Endpoint,
+    private readonly handler: Partial<ClientTransactionHandler>,
+    private readonly connectionId?: string,
+  ) {
+    this.interval = ctx.timers.T1;
+  }
+
+  start(): void {
+    this.transmit();
+    // RFC 3261 17.1.2.2: Timer E only on unreliable transports; Timer F always.
+    if (!this.ctx.reliable(this.destination)) this.armE();
+    this.timerF = this.ctx.clock.setTimer(64 * this.ctx.timers.T1, () => {
+      if (this.state !== 'trying' && this.state !== 'proceeding') return;
+      this.terminate();
+      this.handler.onTimeout?.(this);
+    });
+  }
+
+  onResponse(res: SipResponse): void {
+    if (this.state === 'completed' || this.state === 'terminated') return;
+    if (res.status < 200) {
+      // RFC 3261 17.1.2.2: Proceeding; Timer E now fires every T2.
+      this.state = 'proceeding';
+      this.handler.onResponse?.(res, this);
+      return;
+    }
+    // RFC 3261 17.1.2.2: Completed, then Timer K (T4, or 0 on a reliable transport).
+    this.state = 'completed';
+    this.timerE?.cancel();
+    this.timerF?.cancel();
+    this.handler.onResponse?.(res, this);
+    const k = this.ctx.reliable(this.destination) ? 0 : this.ctx.timers.T4;
+    this.timerK = this.ctx.clock.setTimer(k, () => this.terminate());
+  }
+
+  cancel(): void {
+    // CANCEL applies to INVITE only (RFC 3261 9.1).
+  }
+
+  terminate(): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.timerE?.cancel();
+    this.timerF?.cancel();
+    this.timerK?.cancel();
+    this.ctx.remove(this.id);
+    this.handler.onTerminated?.(this);
+  }
+
+  private armE(): void {
+    this.timerE = this.ctx.clock.setTimer(this.interval, () => {
+      if (this.state !== 'trying' && this.state !== 'proceeding') return;
+      this.transmit();
+      // RFC 3261 17.1.2.2: doubling up to T2 while Trying, T2 once Proceeding.
+      this.interval =
+        this.state === 'trying'
+          ? Math.min(2 * this.interval, this.ctx.timers.T2)
+          : this.ctx.timers.T2;
+      this.armE();
+    });
+  }
+
+  private transmit(): void {
+    this.ctx.send(this.request, this.destination, this.connectionId).catch((err: unknown) => {
+      if (this.state === 'terminated') return;
+      this.terminate();
+      // RFC 3261 17.1.4: a transport failure is reported to the TU.
+      this.handler.onTransportError?.(this, err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import type { SipRequest, SipResponse } from '../message/sip-message.js';
+import type { Endpoint } from '../transport/types.js';
+import type { TimerHandle } from '../../util/clock.js';
+import type { TransactionContext } from './transaction-context.js';
+import type { ServerTransaction } from './types.js';
+
+type State = 'trying' | 'proceeding' | 'completed' | 'terminated';
+
+/** RFC 3261 17.2.2: the non-INVITE server transaction. */
+export class NonInviteServerTransaction implements ServerTransaction {
+  state: State = 'trying';
+  onTerminated?: () => void;
+  private last?: SipResponse;
+  private timerJ?: TimerHandle;
+
+  constructor(
+    private readonly ctx: TransactionContext,
+    readonly id: string,
+    readonly request: SipRequest,
+    readonly source: Endpoint,
+    private readonly destination: Endpoint,
+    private readonly connectionId?: string,
+  ) {}
+
+  respond(res: SipResponse): void {
+    if (this.state === 'completed' || this.state === 'terminated') return;
+    this.last = res;
+    this.transmit();
+    if (res.status < 200) {
+      this.state = 'proceeding';
+      return;
+    }
+    // RFC 3261 17.2.2: Completed; Timer J (64*T1, or 0 on a reliable transport).
+    this.state = 'completed';
+    const j = this.ctx.reliable(this.destination) ? 0 : 64 * this.ctx.timers.T1;
+    this.timerJ = this.ctx.clock.setTimer(j, () => this.terminate());
+  }
+
+  /** RFC 3261 17.2.2: a retransmitted request gets the last response again (none while Trying). */
+  onRequest(_req: SipRequest): void {
+    if ((this.state === 'proceeding' || this.state === 'completed') && this.last) this.transmit();
+  }
+
+  terminate(): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.timerJ?.cancel();
+    this.ctx.remove(this.id);
+    this.onTerminated?.();
+  }
+
+  private transmit(): void {
+    const res = this.last!;
+    this.ctx.send(res, this.destination, this.connectionId).catch((err: unknown) => {
+      this.ctx.log('response send failed', { error: String(err), status: res.status });
+      this.terminate();
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import type { SipMessage } from '../message/sip-message.js';
+import { parseVia } from '../message/via.js';
+import type { Endpoint } from '../transport/types.js';
+
+/**
+ * Where a response goes (RFC 3261 18.2.2, RFC 3581 4): to the `received` address
+ * of the top Via (else its sent-by host), on the `rport` port (else the sent-by
+ * port, else 5060), over the Via's transport.
+ */
+export function responseDestination(m: SipMessage): Endpoint | undefined {
+  const top = m.first('via');
+  const via = top === undefined ? undefined : parseVia(top);
+  if (!via) return undefined;
+  const received = via.params.get('received');
+  const rport = via.params.get('rport');
+  const address =
+    typeof received === 'string' && received ? received.replace(/^\[|\]$/g, '') : via.host;
+  const port =
+    typeof rport === 'string' && /^\d+$/.test(rport) ? Number(rport) : (via.port ?? 5060);
+  const protocol = via.transport === 'UDP' ? 'udp' : 'tcp';
+  return { protocol, address, port };
+}

@@ -1,0 +1,262 @@
+import { randomBytes } from 'node:crypto';
+import { parseCSeq } from '../message/cseq.js';
+import { tagOf } from '../message/name-addr.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message.js';
+import { parseVia } from '../message/via.js';
+import type { Endpoint, Inbound, SipTransport } from '../transport/types.js';
+import type { Clock } from '../../util/clock.js';
+import { InviteClientTransaction } from './invite-client-transaction.js';
+import { InviteServerTransaction } from './invite-server-transaction.js';
+import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
+import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
+import { responseDestination } from './response-destination.js';
+import type { TransactionContext } from './transaction-context.js';
+import {
+  DEFAULT_TIMERS,
+  type ClientTransaction,
+  type ClientTransactionHandler,
+  type ServerTransaction,
+  type TimerValues,
+  type TransactionUser,
+} from './types.js';
+
+export interface TransactionLayerOptions {
+  transport: SipTransport;
+  clock: Clock;
+  timers?: Partial<TimerValues>;
+  /** Source of branch uniqueness; crypto by default. */
+  random?: () => number;
+  log?: (event: string, detail: Record<string, unknown>) => void;
+}
+
+type ClientTx = InviteClientTransaction | NonInviteClientTransaction;
+type ServerTx = InviteServerTransaction | NonInviteServerTransaction;
+
+const MAGIC = 'z9hG4bK';
+
+/**
+ * RFC 3261 §17 transaction layer: creates the four kinds of transactions,
+ * matches every inbound message to one (17.1.3, 17.2.3, with the RFC 2543
+ * fallback), and hands new requests and unmatched responses to its user.
+ */
+export class TransactionLayer {
+  readonly timers: TimerValues;
+  private readonly clients = new Map<string, ClientTx>();
+  private readonly servers = new Map<string, ServerTx>();
+  private user?: TransactionUser;
+  private readonly ctx: TransactionContext;
+  private counter = 0;
+  private readonly prefix: string;
+
+  constructor(private readonly opts: TransactionLayerOptions) {
+    this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
+    const log = opts.log ?? (() => {});
+    this.prefix = opts.random
+      ? Math.floor(opts.random() * 2 ** 32).toString(36)
+      : randomBytes(5).toString('hex');
+    this.ctx = {
+      clock: opts.clock,
+      timers: this.timers,
+      send: (m, d, c) => opts.transport.send(m, d, c),
+      reliable: (d) => opts.transport.isReliable(d.protocol),
+      remove: (key) => {
+        this.clients.delete(key);
+        this.servers.delete(key);
+      },
+      log,
+    };
+    opts.transport.onMessage((inbound) => this.onInbound(inbound));
+  }
+
+  setUser(user: TransactionUser): void {
+    this.user = user;
+  }
+
+  /** Live transactions, for tests and metrics. */
+  get size(): { clients: number; servers: number } {
+    return { clients: this.clients.size, servers: this.servers.size };
+  }
+
+  /** A branch unique in space and time (RFC 3261 8.1.1.7). */
+  newBranch(): string {
+    return `${MAGIC}${this.prefix}${(this.counter++).toString(36)}`;
+  }
+
+  /**
+   * Starts a client transaction for a request whose top Via already carries its
+   * branch. INVITE gets the INVITE machine; everything else (but ACK) the other.
+   */
+  sendRequest(
+    req: SipRequest,
+    destination: Endpoint,
+    handler: ClientTransactionHandler,
+    connectionId?: string,
+  ): ClientTransaction {
+    const branch = topBranch(req) ?? '';
+    const method = req.method;
+    const id = `${branch}|${method}`;
+    let tx: ClientTx;
+    if (method === 'INVITE') {
+      tx = new InviteClientTransaction(
+        this.ctx,
+        id,
+        branch,
+        req,
+        destination,
+        handler,
+        (cancel, h) => this.startClient(cancel, destination, h, connectionId),
+        connectionId,
+      );
+    } else {
+      tx = new NonInviteClientTransaction(
+        this.ctx,
+        id,
+        branch,
+        req,
+        destination,
+        handler,
+        connectionId,
+      );
+    }
+    this.clients.set(id, tx);
+    tx.start();
+    return tx;
+  }
+
+  /** Sends without a transaction (ACK for 2xx, stateless responses and forwards). */
+  sendStateless(message: SipMessage, destination: Endpoint, connectionId?: string): Promise<void> {
+    return this.opts.transport.send(message, destination, connectionId).catch((err: unknown) => {
+      this.ctx.log('stateless send failed', { error: String(err), to: destination });
+    });
+  }
+
+  close(): void {
+    for (const tx of [...this.clients.values()]) tx.terminate();
+    for (const tx of [...this.servers.values()]) tx.terminate();
+  }
+
+  private startClient(
+    req: SipRequest,
+    destination: Endpoint,
+    handler: Partial<ClientTransactionHandler>,
+    connectionId?: string,
+  ): void {
+    const branch = topBranch(req) ?? '';
+    const id = `${branch}|${req.method}`;
+    const tx = new NonInviteClientTransaction(
+      this.ctx,
+      id,
+      branch,
+      req,
+      destination,
+      handler,
+      connectionId,
+    );
+    this.clients.set(id, tx);
+    tx.start();
+  }
+
+  private onInbound(inbound: Inbound): void {
+    const m = inbound.message;
+    if (m.isRequest) this.onRequest(m as SipRequest, inbound);
+    else this.onResponse(m as SipResponse, inbound);
+  }
+
+  private onResponse(res: SipResponse, inbound: Inbound): void {
+    // RFC 3261 17.1.3: branch of the top Via plus the CSeq method.
+    const branch = topBranch(res);
+    const cseq = parseCSeq(res.get('cseq') ?? '');
+    const tx = branch && cseq ? this.clients.get(`${branch}|${cseq.method}`) : undefined;
+    if (tx) {
+      tx.onResponse(res);
+      return;
+    }
+    this.user?.onStrayResponse(res, inbound.source);
+  }
+
+  private onRequest(req: SipRequest, inbound: Inbound): void {
+    const key = serverKey(req, req.method === 'ACK' ? 'INVITE' : req.method);
+    if (key === undefined) return;
+    const existing = this.servers.get(key);
+    if (existing) {
+      // A retransmission, or the ACK for our non-2xx final response (RFC 3261 17.2.1).
+      existing.onRequest(req);
+      return;
+    }
+    if (req.method === 'ACK') {
+      this.user?.onRequest({
+        request: req,
+        source: inbound.source,
+        connectionId: inbound.connectionId,
+      });
+      return;
+    }
+    const destination = responseDestination(req) ?? inbound.source;
+    // Reliable transports answer on the connection the request came on (RFC 3261 18.2.2).
+    const tx: ServerTx =
+      req.method === 'INVITE'
+        ? new InviteServerTransaction(
+            this.ctx,
+            key,
+            req,
+            inbound.source,
+            destination,
+            inbound.connectionId,
+          )
+        : new NonInviteServerTransaction(
+            this.ctx,
+            key,
+            req,
+            inbound.source,
+            destination,
+            inbound.connectionId,
+          );
+    this.servers.set(key, tx);
+    let cancelled: ServerTransaction | undefined;
+    if (req.method === 'CANCEL') {
+      // RFC 3261 9.2: the CANCEL matches the INVITE with the same key but for the method.
+      const target = this.servers.get(serverKey(req, 'INVITE') ?? '');
+      if (target instanceof InviteServerTransaction) cancelled = target;
+    }
+    this.user?.onRequest({
+      request: req,
+      source: inbound.source,
+      connectionId: inbound.connectionId,
+      transaction: tx,
+      cancelled,
+    });
+  }
+}
+
+function topBranch(m: SipMessage): string | undefined {
+  const top = m.first('via');
+  if (top === undefined) return undefined;
+  const via = parseVia(top);
+  const b = via?.params.get('branch');
+  return typeof b === 'string' ? b : undefined;
+}
+
+/**
+ * RFC 3261 17.2.3: branch + sent-by + method when the branch has the magic
+ * cookie; otherwise the RFC 2543 fields (Request-URI, From tag, Call-ID, CSeq
+ * number, top Via). The To tag is left out so the ACK for our non-2xx matches.
+ */
+function serverKey(req: SipRequest, method: string): string | undefined {
+  const top = req.first('via');
+  const via = top === undefined ? undefined : parseVia(top);
+  if (!via) return undefined;
+  const branch = via.params.get('branch');
+  const sentBy = `${via.host}:${via.port ?? ''}`;
+  if (typeof branch === 'string' && branch.startsWith(MAGIC))
+    return `${branch}|${sentBy}|${method}`;
+  const cseq = parseCSeq(req.get('cseq') ?? '');
+  return [
+    '2543',
+    req.uri,
+    tagOf(req.get('from') ?? '') ?? '',
+    req.get('call-id') ?? '',
+    cseq?.seq ?? '',
+    top,
+    method,
+  ].join('|');
+}
