@@ -97,7 +97,9 @@ export class CallContext {
       this.endBranch(b, { reason: 'cancelled' });
       b.tx?.cancel();
     }
-    this.respondUpstream(createResponse(this.server.request, 487, 'Request Terminated', this.tag()));
+    this.respondUpstream(
+      createResponse(this.server.request, 487, 'Request Terminated', this.tag()),
+    );
     this.finish('cancelled', 487);
   }
 
@@ -110,7 +112,9 @@ export class CallContext {
       this.endBranch(b, { reason: 'cancelled' });
       b.tx?.cancel();
     }
-    this.respondUpstream(createResponse(this.server.request, 503, 'Service Unavailable', this.tag()));
+    this.respondUpstream(
+      createResponse(this.server.request, 503, 'Service Unavailable', this.tag()),
+    );
     this.finish('failed', 503);
   }
 
@@ -252,7 +256,9 @@ export class CallContext {
     branch.event = event;
     branch.response = response;
     const retryAfter =
-      response && response.status === 503 ? retryAfterSeconds(response.get('retry-after')) : undefined;
+      response && response.status === 503
+        ? retryAfterSeconds(response.get('retry-after'))
+        : undefined;
     this.endBranch(
       branch,
       event.kind === 'response' ? { status: event.status } : { reason: reason ?? event.kind },

@@ -123,7 +123,12 @@ export class ProxyCore implements TransactionUser {
         // We only carry dialogs that we Record-Routed ourselves: no relaying to
         // arbitrary targets by a forged in-dialog request.
         transaction.respond(
-          createResponse(request, 403, 'Forbidden: in-dialog request not routed through us', this.tag()),
+          createResponse(
+            request,
+            403,
+            'Forbidden: in-dialog request not routed through us',
+            this.tag(),
+          ),
         );
         return;
       }
@@ -182,7 +187,12 @@ export class ProxyCore implements TransactionUser {
     // RFC 3261 16.2: a proxy answers 100 Trying at once so the caller stops retransmitting.
     server.respond(createResponse(incoming.request, 100, 'Trying'));
     if (this.draining) {
-      const res = createResponse(incoming.request, 503, 'Service Unavailable: shutting down', this.tag());
+      const res = createResponse(
+        incoming.request,
+        503,
+        'Service Unavailable: shutting down',
+        this.tag(),
+      );
       res.append('Retry-After', '5');
       server.respond(res);
       return;
@@ -313,7 +323,10 @@ export class ProxyCore implements TransactionUser {
 
   private addHop(req: SipRequest, dest: Endpoint, branch: string): void {
     const mf = req.get('max-forwards');
-    req.set('Max-Forwards', String(mf === undefined ? this.deps.settings.maxForwards : Number(mf) - 1));
+    req.set(
+      'Max-Forwards',
+      String(mf === undefined ? this.deps.settings.maxForwards : Number(mf) - 1),
+    );
     req.prepend('Via', this.deps.identity.via(dest, branch));
   }
 
@@ -363,4 +376,3 @@ export function dialledNumber(uri: SipUri): string {
   const semi = user.indexOf(';');
   return semi >= 0 ? user.slice(0, semi) : user;
 }
-

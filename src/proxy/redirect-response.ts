@@ -13,7 +13,12 @@ export function redirectResponse(
   status: number,
   toTag: string,
 ): SipResponse {
-  const res = createResponse(req, status, status === 300 ? 'Multiple Choices' : 'Moved Temporarily', toTag);
+  const res = createResponse(
+    req,
+    status,
+    status === 300 ? 'Multiple Choices' : 'Moved Temporarily',
+    toTag,
+  );
   const step = Math.max(1, Math.floor(1000 / Math.max(attempts.length, 1)));
   attempts.forEach((a, i) => {
     const q = Math.max(0, 1000 - i * step) / 1000;

@@ -58,7 +58,11 @@ export function checkRequest(
   const required = req.getAll('proxy-require').map((t) => t.trim().toLowerCase());
   const unsupported = required.filter((t) => t && !supportedExtensions.has(t));
   if (unsupported.length > 0) {
-    return { status: 420, reason: 'Bad Extension', headers: [['Unsupported', unsupported.join(', ')]] };
+    return {
+      status: 420,
+      reason: 'Bad Extension',
+      headers: [['Unsupported', unsupported.join(', ')]],
+    };
   }
   return undefined;
 }

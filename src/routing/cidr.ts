@@ -1,0 +1,62 @@
+import { isIP } from 'node:net';
+
+/** An address range: family, network bits as a bigint, prefix length. */
+export interface Cidr {
+  family: 4 | 6;
+  bits: bigint;
+  length: number;
+}
+
+function v4(addr: string): bigint {
+  return addr.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n);
+}
+
+function v6(addr: string): bigint | undefined {
+  let a = addr;
+  // An embedded IPv4 tail (::ffff:192.0.2.1) becomes two groups.
+  const m = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (m) {
+    const n = v4(m[2]!);
+    a = `${m[1]}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
+  }
+  const halves = a.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 1 ? fill !== 0 : fill < 0) return undefined;
+  const groups = [...head, ...Array<string>(Math.max(fill, 0)).fill('0'), ...tail];
+  let out = 0n;
+  for (const g of groups) out = (out << 16n) | BigInt(parseInt(g, 16));
+  return out;
+}
+
+/** Parses `192.0.2.0/24`, `2001:db8::/32` or a bare address (a /32 or /128). */
+export function parseCidr(text: string): Cidr | undefined {
+  const [addr, len, extra] = text.trim().split('/');
+  if (extra !== undefined || !addr) return undefined;
+  const family = isIP(addr);
+  if (family === 0) return undefined;
+  const max = family === 4 ? 32 : 128;
+  const length = len === undefined ? max : /^\d{1,3}$/.test(len) ? Number(len) : NaN;
+  if (!(length >= 0 && length <= max)) return undefined;
+  const bits = family === 4 ? v4(addr) : v6(addr);
+  if (bits === undefined) return undefined;
+  return { family: family as 4 | 6, bits: mask(bits, length, max), length };
+}
+
+function mask(bits: bigint, length: number, max: number): bigint {
+  const shift = BigInt(max - length);
+  return (bits >> shift) << shift;
+}
+
+/** True when the address lies in the range. IPv4-mapped IPv6 addresses count as IPv4. */
+export function cidrContains(cidr: Cidr, address: string): boolean {
+  let addr = address;
+  if (addr.startsWith('::ffff:') && isIP(addr.slice(7)) === 4) addr = addr.slice(7);
+  const family = isIP(addr);
+  if (family !== cidr.family) return false;
+  const max = family === 4 ? 32 : 128;
+  const bits = family === 4 ? v4(addr) : v6(addr);
+  return bits !== undefined && mask(bits, cidr.length, max) === cidr.bits;
+}

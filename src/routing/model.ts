@@ -1,0 +1,125 @@
+import type { FailoverSpec } from './failover.js';
+
+/** A provider's SIP endpoint. */
+export interface Gateway {
+  /** As configured: `sip:198.51.100.10:5060;transport=udp`. */
+  uri: string;
+  /** IPv6 without brackets. */
+  host: string;
+  port: number;
+  transport: 'udp' | 'tcp';
+  weight: number;
+}
+
+export interface Provider {
+  id: string;
+  name: string;
+  gateways: Gateway[];
+  /** Leading characters removed from the dialled number (a leading + counts as one). */
+  strip: number;
+  /** Characters put in front of it after stripping. */
+  prefix: string;
+  /** No 1xx within this long → next attempt. */
+  trying_timeout_ms?: number;
+  failover?: FailoverSpec;
+  max_calls?: number;
+  max_cps?: number;
+  enabled: boolean;
+}
+
+export interface Pattern {
+  id: string;
+  name: string;
+  prefixes: string[];
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  patterns: string[];
+}
+
+export interface Customer {
+  id: string;
+  name: string;
+  /** IPv4/IPv6 addresses or CIDRs of the customer's PBXs and SBCs. */
+  sources: string[];
+  mode?: 'proxy' | 'redirect';
+  /** Destinations this customer may never call (premium rate...): 403 before any attempt. */
+  deny_prefixes: string[];
+  max_calls?: number;
+  max_cps?: number;
+}
+
+export type Day = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+
+export interface Schedule {
+  days?: Day[];
+  /** "HH:MM", inclusive. */
+  from?: string;
+  /** "HH:MM", exclusive; earlier than `from` means the window wraps midnight. */
+  to?: string;
+  /** IANA time zone; UTC by default. */
+  time_zone: string;
+}
+
+export type Destination = { prefix: string } | { pattern: string } | { group: string } | null;
+
+export interface Route {
+  id: string;
+  name: string;
+  detail: string;
+  /** Absent: a default route, for every customer. */
+  customer_id?: string;
+  /** null: every number. */
+  destination: Destination;
+  /** Lower is tried first. */
+  priority: number;
+  /** Share of first attempts among routes of equal priority. */
+  metric: number;
+  provider_id: string;
+  schedule?: Schedule;
+  cost?: number;
+  /** false: less specific routes and default routes are not appended after this one's tier. */
+  fallthrough: boolean;
+  failover?: FailoverSpec;
+  /** parallel: every route of the tier marked parallel is INVITEd at once. */
+  fork: 'serial' | 'parallel';
+  enabled: boolean;
+}
+
+export interface Settings {
+  max_attempts: number;
+  strategy: 'metric' | 'cost';
+  mode: 'proxy' | 'redirect';
+  no_route_status: number;
+  no_route_reason: string;
+  allow_unknown_sources: boolean;
+  /** Sources allowed to name the customer in `customer_header`. */
+  trusted_sources: string[];
+  customer_header: string;
+  default_trying_timeout_ms: number;
+  failover?: FailoverSpec;
+}
+
+/** A validated, normalised route table: every reference resolves. */
+export interface RouteTable {
+  settings: Settings;
+  providers: Provider[];
+  patterns: Pattern[];
+  groups: Group[];
+  customers: Customer[];
+  routes: Route[];
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  max_attempts: 10,
+  strategy: 'metric',
+  mode: 'proxy',
+  no_route_status: 404,
+  no_route_reason: 'No Route To Destination',
+  allow_unknown_sources: false,
+  trusted_sources: [],
+  customer_header: 'X-Trunkroute-Customer',
+  default_trying_timeout_ms: 5000,
+};

@@ -1,0 +1,322 @@
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
+import { createResponse } from '../message/create-response.js';
+import { parseMessage } from '../message/parse-message.js';
+import { serializeMessage } from '../message/serialize.js';
+import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message.js';
+import { StreamFramer } from '../message/stream-framer.js';
+import { responseProblem } from '../message/validate-request.js';
+import { formatVia, parseVia } from '../message/via.js';
+import type { Endpoint, Inbound, SipTransport, TransportProtocol } from './types.js';
+
+export interface ListenSpec {
+  protocol: TransportProtocol;
+  address: string;
+  port: number;
+}
+
+export interface TransportOptions {
+  /** Messages (and TCP header sections) larger than this are refused. */
+  maxMessageSize?: number;
+  /** A TCP connection idle this long is closed; 0 = never. */
+  tcpIdleTimeoutMs?: number;
+  /** How long an outgoing TCP connect may take. */
+  connectTimeoutMs?: number;
+  log?: (event: string, detail: Record<string, unknown>) => void;
+}
+
+/** Plain counters; the metrics layer reads them. */
+export interface TransportCounters {
+  received: number;
+  sent: number;
+  droppedMalformed: number;
+  badRequestsAnswered: number;
+  tcpConnections: number;
+}
+
+interface Connection {
+  id: string;
+  socket: Socket;
+  framer: StreamFramer;
+  keys: Set<string>;
+}
+
+const keyOf = (address: string, port: number): string => `${address}|${port}`;
+
+/**
+ * RFC 3261 §18 over UDP and TCP, IPv4 and IPv6: parses what arrives, stamps
+ * received/rport (RFC 3581), answers unparseable requests with a stateless 400,
+ * reuses TCP connections both ways, and never lets a bad peer crash the process.
+ */
+export class TransportLayer implements SipTransport {
+  readonly counters: TransportCounters = {
+    received: 0,
+    sent: 0,
+    droppedMalformed: 0,
+    badRequestsAnswered: 0,
+    tcpConnections: 0,
+  };
+  private handler?: (inbound: Inbound) => void;
+  private readonly udp: Array<{ socket: UdpSocket; local: Endpoint; family: 4 | 6 }> = [];
+  private readonly tcp: Array<{ server: Server; local: Endpoint; family: 4 | 6 }> = [];
+  private readonly connections = new Map<string, Connection>();
+  private readonly byKey = new Map<string, Connection>();
+  private readonly connecting = new Map<string, Promise<Connection>>();
+  private nextId = 0;
+  private readonly maxSize: number;
+  private readonly log: (event: string, detail: Record<string, unknown>) => void;
+  private closed = false;
+
+  constructor(
+    private readonly specs: ListenSpec[],
+    private readonly opts: TransportOptions = {},
+  ) {
+    this.maxSize = opts.maxMessageSize ?? 65536;
+    this.log = opts.log ?? (() => {});
+  }
+
+  async start(): Promise<void> {
+    for (const spec of this.specs) {
+      const family = isIP(spec.address) === 6 ? 6 : 4;
+      if (spec.protocol === 'udp') {
+        const socket = createSocket({
+          type: family === 6 ? 'udp6' : 'udp4',
+          ipv6Only: family === 6,
+        });
+        await new Promise<void>((resolve, reject) => {
+          socket.once('error', reject);
+          socket.bind(spec.port, spec.address, () => {
+            socket.off('error', reject);
+            resolve();
+          });
+        });
+        socket.on('error', (err) => this.log('udp socket error', { error: String(err) }));
+        const local: Endpoint = {
+          protocol: 'udp',
+          address: spec.address,
+          port: socket.address().port,
+        };
+        socket.on('message', (data, rinfo) =>
+          this.onData(data, { protocol: 'udp', address: rinfo.address, port: rinfo.port }, local),
+        );
+        this.udp.push({ socket, local, family });
+      } else {
+        const server = createServer((socket) => this.adopt(socket));
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ port: spec.port, host: spec.address, ipv6Only: family === 6 }, () => {
+            server.off('error', reject);
+            resolve();
+          });
+        });
+        server.on('error', (err) => this.log('tcp server error', { error: String(err) }));
+        const addr = server.address();
+        const port = typeof addr === 'object' && addr ? addr.port : spec.port;
+        this.tcp.push({ server, local: { protocol: 'tcp', address: spec.address, port }, family });
+      }
+    }
+  }
+
+  onMessage(handler: (inbound: Inbound) => void): void {
+    this.handler = handler;
+  }
+
+  localEndpoint(protocol: TransportProtocol, family?: 4 | 6): Endpoint | undefined {
+    const list = protocol === 'udp' ? this.udp : this.tcp;
+    const hit = list.find((l) => family === undefined || l.family === family) ?? list[0];
+    return hit?.local;
+  }
+
+  isReliable(protocol: TransportProtocol): boolean {
+    return protocol === 'tcp';
+  }
+
+  async send(message: SipMessage, destination: Endpoint, connectionId?: string): Promise<void> {
+    const data = serializeMessage(message);
+    if (destination.protocol === 'udp') return this.sendUdp(data, destination);
+    const conn =
+      (connectionId ? this.connections.get(connectionId) : undefined) ??
+      this.byKey.get(keyOf(destination.address, destination.port)) ??
+      (await this.connectTo(destination));
+    await new Promise<void>((resolve, reject) => {
+      conn.socket.write(data, (err) => (err ? reject(err) : resolve()));
+    });
+    this.counters.sent++;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const c of this.connections.values()) c.socket.destroy();
+    await Promise.all([
+      ...this.udp.map((u) => new Promise<void>((r) => u.socket.close(() => r()))),
+      ...this.tcp.map((t) => new Promise<void>((r) => t.server.close(() => r()))),
+    ]);
+    this.udp.length = 0;
+    this.tcp.length = 0;
+  }
+
+  private sendUdp(data: Buffer, dest: Endpoint): Promise<void> {
+    const family = isIP(dest.address) === 6 ? 6 : 4;
+    const u = this.udp.find((x) => x.family === family) ?? this.udp[0];
+    if (!u) return Promise.reject(new Error('no UDP listener'));
+    return new Promise<void>((resolve, reject) => {
+      u.socket.send(data, dest.port, dest.address, (err) => {
+        if (err) reject(err);
+        else {
+          this.counters.sent++;
+          resolve();
+        }
+      });
+    });
+  }
+
+  private connectTo(dest: Endpoint): Promise<Connection> {
+    const key = keyOf(dest.address, dest.port);
+    let pending = this.connecting.get(key);
+    if (pending) return pending;
+    pending = new Promise<Connection>((resolve, reject) => {
+      if (this.closed) {
+        reject(new Error('transport closed'));
+        return;
+      }
+      const socket = connect({ host: dest.address, port: dest.port });
+      const timer = setTimeout(() => {
+        socket.destroy(new Error(`connect to ${dest.address}:${dest.port} timed out`));
+      }, this.opts.connectTimeoutMs ?? 5000);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(this.adopt(socket, key));
+      });
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    }).finally(() => this.connecting.delete(key));
+    this.connecting.set(key, pending);
+    return pending;
+  }
+
+  /** Registers a TCP connection (accepted or opened) and reads SIP from it. */
+  private adopt(socket: Socket, key?: string): Connection {
+    const conn: Connection = {
+      id: `tcp${this.nextId++}`,
+      socket,
+      framer: new StreamFramer({ maxSize: this.maxSize }),
+      keys: new Set(),
+    };
+    this.connections.set(conn.id, conn);
+    this.counters.tcpConnections++;
+    this.alias(conn, key ?? keyOf(normalise(socket.remoteAddress), socket.remotePort ?? 0));
+    const local: Endpoint = {
+      protocol: 'tcp',
+      address: normalise(socket.localAddress),
+      port: socket.localPort ?? 0,
+    };
+    const source: Endpoint = {
+      protocol: 'tcp',
+      address: normalise(socket.remoteAddress),
+      port: socket.remotePort ?? 0,
+    };
+    socket.setNoDelay(true);
+    if (this.opts.tcpIdleTimeoutMs) {
+      socket.setTimeout(this.opts.tcpIdleTimeoutMs, () => socket.destroy());
+    }
+    socket.on('data', (chunk) => {
+      for (const ev of conn.framer.push(chunk)) {
+        if (ev.type === 'message') this.onData(ev.data, source, local, conn);
+        else if (ev.type === 'error') {
+          // RFC 3261 18.3: framing cannot be recovered on a stream; close it.
+          this.counters.droppedMalformed++;
+          this.log('tcp framing error', { error: ev.error, peer: source });
+          socket.destroy();
+          return;
+        }
+      }
+    });
+    socket.on('error', (err) =>
+      this.log('tcp connection error', { error: String(err), peer: source }),
+    );
+    socket.on('close', () => {
+      this.connections.delete(conn.id);
+      for (const k of conn.keys) if (this.byKey.get(k) === conn) this.byKey.delete(k);
+      this.counters.tcpConnections--;
+    });
+    return conn;
+  }
+
+  private alias(conn: Connection, key: string): void {
+    conn.keys.add(key);
+    this.byKey.set(key, conn);
+  }
+
+  private onData(data: Buffer, source: Endpoint, local: Endpoint, conn?: Connection): void {
+    this.counters.received++;
+    try {
+      const parsed = parseMessage(data, { maxSize: this.maxSize });
+      if (!parsed.ok) {
+        if (parsed.partial) this.answerBadRequest(parsed.partial, parsed.error, source, conn);
+        else this.counters.droppedMalformed++;
+        return;
+      }
+      const m = parsed.message;
+      if (m.isRequest) {
+        if (!this.stampVia(m as SipRequest, source, conn)) {
+          this.answerBadRequest(m as SipRequest, 'Bad Via header', source, conn);
+          return;
+        }
+      } else if (responseProblem(m as SipResponse)) {
+        this.counters.droppedMalformed++;
+        return;
+      }
+      this.handler?.({ message: m, source, local, connectionId: conn?.id });
+    } catch (err) {
+      // A defect in a handler must not take the listener down with it.
+      this.log('inbound handler error', { error: err instanceof Error ? err.stack : String(err) });
+    }
+  }
+
+  /**
+   * RFC 3261 18.2.1 and RFC 3581: received= when the sender is not where its
+   * Via says (always, when it asked with rport), rport= filled with its port.
+   */
+  private stampVia(req: SipRequest, source: Endpoint, conn?: Connection): boolean {
+    const top = req.first('via');
+    const via = top === undefined ? undefined : parseVia(top);
+    if (!via) return false;
+    const wantsRport = via.params.has('rport');
+    if (wantsRport || via.host !== source.address) via.params.set('received', source.address);
+    if (wantsRport && via.params.get('rport') === null)
+      via.params.set('rport', String(source.port));
+    if (wantsRport || via.host !== source.address) {
+      req.removeFirstValue('via');
+      req.prepend('Via', formatVia(via));
+    }
+    // Responses sent "to the Via" over TCP find this connection too.
+    if (conn) this.alias(conn, keyOf(via.host, via.port ?? 5060));
+    return true;
+  }
+
+  private answerBadRequest(
+    req: SipRequest,
+    reason: string,
+    source: Endpoint,
+    conn?: Connection,
+  ): void {
+    if (req.method === 'ACK') {
+      this.counters.droppedMalformed++;
+      return;
+    }
+    this.counters.badRequestsAnswered++;
+    const res = createResponse(req, 400, reason);
+    // Straight back to the sender: its Via may be what is broken.
+    this.send(res, source, conn?.id).catch((err: unknown) =>
+      this.log('400 send failed', { error: String(err) }),
+    );
+  }
+}
+
+/** Node reports IPv4 peers on dual-stack sockets as ::ffff:a.b.c.d. */
+function normalise(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}

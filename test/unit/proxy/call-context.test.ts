@@ -1,0 +1,265 @@
+import { describe, expect, it } from 'vitest';
+import { CallContext, type CallContextDeps } from '../../../src/proxy/call-context.js';
+import { ProxyIdentity } from '../../../src/proxy/proxy-identity.js';
+import { SipRequest, SipResponse } from '../../../src/sip/message/sip-message.js';
+import type {
+  ClientTransaction,
+  ClientTransactionHandler,
+  ServerTransaction,
+} from '../../../src/sip/transaction/types.js';
+import type { Endpoint, SipTransport } from '../../../src/sip/transport/types.js';
+import type { Attempt, FailoverEvent } from '../../../src/routing/index.js';
+import type { CallRecord } from '../../../src/observability/call-record.js';
+import { FakeClock } from '../../fakes/fake-clock.js';
+
+// The failover driver on its own: a scripted fake of the transaction layer lets each
+// test play the providers' answers in order and read what went upstream.
+
+const DEFAULT_TRIGGERS = (e: FailoverEvent): boolean =>
+  e.kind !== 'response' ||
+  e.status === 404 ||
+  e.status === 408 ||
+  (e.status >= 500 && e.status < 700);
+
+function attempt(i: number, over: Partial<Attempt> = {}): Attempt {
+  const port = 5061 + i;
+  return {
+    index: i,
+    routeId: `r${i}`,
+    providerId: `p${i}`,
+    gateway: { uri: `sip:127.0.0.1:${port}`, host: '127.0.0.1', port, transport: 'udp', weight: 1 },
+    gatewayKey: `udp:127.0.0.1:${port}`,
+    number: '+34911234567',
+    requestUri: `sip:+34911234567@127.0.0.1:${port}`,
+    tier: i,
+    fork: 'serial',
+    tryingTimeoutMs: 2000,
+    failover: { shouldFailover: DEFAULT_TRIGGERS },
+    ...over,
+  } as Attempt;
+}
+
+interface Sent {
+  req: SipRequest;
+  dest: Endpoint;
+  handler: ClientTransactionHandler;
+  tx: ClientTransaction & { cancelled: number };
+}
+
+function setup(attempts: Attempt[]) {
+  const clock = new FakeClock();
+  const sent: Sent[] = [];
+  const upstream: SipResponse[] = [];
+  const stateless: SipResponse[] = [];
+  const records: CallRecord[] = [];
+  const transport: SipTransport = {
+    send: async () => {},
+    onMessage: () => {},
+    localEndpoint: (protocol) => ({ protocol, address: '127.0.0.1', port: 5060 }),
+    isReliable: (p) => p === 'tcp',
+    close: async () => {},
+  };
+  let n = 0;
+  const deps: CallContextDeps = {
+    identity: new ProxyIdentity(transport),
+    clock,
+    sendRequest: (req, dest, handler) => {
+      const tx = {
+        id: `tx${sent.length}`,
+        branch: 'b',
+        request: req,
+        destination: dest,
+        state: 'calling',
+        cancelled: 0,
+        cancel() {
+          this.cancelled++;
+        },
+        terminate() {},
+      };
+      sent.push({ req, dest, handler, tx });
+      return tx;
+    },
+    newBranch: () => `z9hG4bK${(n++).toString(36).padStart(12, '0')}`,
+    forwardResponseUpstream: (res) => stateless.push(res),
+    onCallEnd: (rec) => records.push(rec),
+    maxForwards: 70,
+    recordRoute: true,
+    ringTimeoutMs: 60_000,
+    stripHeaders: ['X-Trunkroute-Customer'],
+  };
+  const invite = new SipRequest('INVITE', 'sip:+34911234567@127.0.0.1:5060');
+  invite.append('Via', 'SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bK-caller;rport=5090');
+  invite.append('From', '<sip:caller@127.0.0.1>;tag=c1');
+  invite.append('To', '<sip:+34911234567@127.0.0.1>');
+  invite.append('Call-ID', 'call-1');
+  invite.append('CSeq', '1 INVITE');
+  invite.append('Max-Forwards', '70');
+  invite.append('X-Trunkroute-Customer', 'acme');
+  const server: ServerTransaction = {
+    id: 'st1',
+    request: invite,
+    source: { protocol: 'udp', address: '127.0.0.1', port: 5090 },
+    state: 'proceeding',
+    respond: (res) => upstream.push(res),
+  };
+  const ctx = new CallContext(deps, server, invite, attempts, {
+    source: 'udp:127.0.0.1:5090',
+    destination: '+34911234567',
+  });
+  const answer = (i: number, status: number, headers: Array<[string, string]> = []): void => {
+    const s = sent[i]!;
+    const res = new SipResponse(status, 'X');
+    for (const h of s.req.headers)
+      if (['via', 'from', 'to', 'call-id', 'cseq'].includes(h.key)) res.headers.push({ ...h });
+    for (const [k, v] of headers) res.append(k, v);
+    s.handler.onResponse(res, s.tx);
+  };
+  return { clock, sent, upstream, stateless, records, ctx, answer };
+}
+
+describe('CallContext (failover driver)', () => {
+  it('fails over on 503 and 404 and relays the 200 of the third attempt', () => {
+    const t = setup([attempt(0), attempt(1), attempt(2)]);
+    t.ctx.start();
+    expect(t.sent).toHaveLength(1);
+    t.answer(0, 503);
+    expect(t.sent).toHaveLength(2);
+    t.answer(1, 404);
+    expect(t.sent).toHaveLength(3);
+    t.answer(2, 180);
+    t.answer(2, 200);
+    expect(t.upstream.map((r) => r.status)).toEqual([180, 200]);
+    expect(t.records[0]!.outcome).toBe('connected');
+    expect(t.records[0]!.attempts.map((a) => a.status)).toEqual([503, 404, 200]);
+  });
+
+  it('forwards each attempt with its own Request-URI, Via branch, Record-Route and Max-Forwards 69', () => {
+    const t = setup([attempt(0), attempt(1)]);
+    t.ctx.start();
+    t.answer(0, 503);
+    const [a, b] = t.sent;
+    expect(a!.req.uri).toBe('sip:+34911234567@127.0.0.1:5061');
+    expect(b!.req.uri).toBe('sip:+34911234567@127.0.0.1:5062');
+    expect(a!.req.first('via')).not.toBe(b!.req.first('via'));
+    expect(a!.req.first('via')).toMatch(/^SIP\/2\.0\/UDP 127\.0\.0\.1:5060;branch=z9hG4bKtr/);
+    expect(a!.req.getAll('via')).toHaveLength(2);
+    expect(a!.req.get('max-forwards')).toBe('69');
+    expect(a!.req.getAll('record-route')).toEqual(['<sip:127.0.0.1:5060;transport=udp;lr>']);
+    // The customer header is ours and never reaches a provider.
+    expect(a!.req.get('x-trunkroute-customer')).toBeUndefined();
+  });
+
+  it('relays a final outside the trigger set (486) and tries nothing more', () => {
+    const t = setup([attempt(0), attempt(1)]);
+    t.ctx.start();
+    t.answer(0, 486);
+    expect(t.sent).toHaveLength(1);
+    expect(t.upstream.map((r) => r.status)).toEqual([486]);
+    // Our Via is gone from what the caller sees.
+    expect(t.upstream[0]!.getAll('via')).toEqual([
+      'SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bK-caller;rport=5090',
+    ]);
+  });
+
+  it('moves on after trying_timeout when no 1xx came, and holds the CANCEL', () => {
+    const t = setup([attempt(0), attempt(1)]);
+    t.ctx.start();
+    t.clock.advance(1999);
+    expect(t.sent).toHaveLength(1);
+    t.clock.advance(1);
+    expect(t.sent).toHaveLength(2);
+    expect(t.sent[0]!.tx.cancelled).toBe(1);
+    t.answer(1, 200);
+    expect(t.records[0]!.attempts[0]).toMatchObject({
+      reason: 'trying_timeout',
+      duration_ms: 2000,
+    });
+  });
+
+  it('a 1xx stops the trying timeout', () => {
+    const t = setup([attempt(0), attempt(1)]);
+    t.ctx.start();
+    t.answer(0, 100);
+    t.clock.advance(10_000);
+    expect(t.sent).toHaveLength(1);
+    expect(t.upstream).toHaveLength(0); // 100 is not relayed
+  });
+
+  it('exhausted plan: the best response (404 over 503s), with every attempt recorded', () => {
+    const t = setup([attempt(0), attempt(1), attempt(2)]);
+    t.ctx.start();
+    t.answer(0, 503);
+    t.answer(1, 503);
+    t.answer(2, 404);
+    expect(t.upstream.map((r) => r.status)).toEqual([404]);
+    expect(t.records[0]!.outcome).toBe('failed');
+  });
+
+  it('only 503s: the caller gets 500 (RFC 3261 16.7 step 6)', () => {
+    const t = setup([attempt(0), attempt(1)]);
+    t.ctx.start();
+    t.answer(0, 503, [['Retry-After', '5']]);
+    t.answer(1, 503);
+    expect(t.upstream.map((r) => r.status)).toEqual([500]);
+  });
+
+  it('CANCEL from the caller while an attempt rings: 487 upstream, attempt cancelled, nothing more tried', () => {
+    const t = setup([attempt(0), attempt(1)]);
+    t.ctx.start();
+    t.answer(0, 180);
+    t.ctx.cancelByCaller();
+    expect(t.upstream.map((r) => r.status)).toEqual([180, 487]);
+    expect(t.sent[0]!.tx.cancelled).toBe(1);
+    t.answer(0, 487);
+    expect(t.sent).toHaveLength(1);
+    expect(t.records[0]!.outcome).toBe('cancelled');
+  });
+
+  it('a 2xx racing the CANCEL is still forwarded upstream (statelessly)', () => {
+    const t = setup([attempt(0)]);
+    t.ctx.start();
+    t.answer(0, 180);
+    t.ctx.cancelByCaller();
+    t.answer(0, 200);
+    expect(t.stateless.map((r) => r.status)).toEqual([200]);
+  });
+
+  it('parallel tier: both INVITEd at once; first 2xx wins and the other is cancelled', () => {
+    const t = setup([
+      attempt(0, { tier: 0, fork: 'parallel' }),
+      attempt(1, { tier: 0, fork: 'parallel' }),
+      attempt(2, { tier: 1 }),
+    ]);
+    t.ctx.start();
+    expect(t.sent).toHaveLength(2);
+    t.answer(1, 180);
+    t.answer(0, 200);
+    expect(t.sent[1]!.tx.cancelled).toBe(1);
+    expect(t.sent).toHaveLength(2);
+    expect(t.records[0]!.outcome).toBe('connected');
+  });
+
+  it('parallel tier that fails as a whole moves to the next tier only when every branch is done', () => {
+    const t = setup([
+      attempt(0, { tier: 0, fork: 'parallel' }),
+      attempt(1, { tier: 0, fork: 'parallel' }),
+      attempt(2, { tier: 1 }),
+    ]);
+    t.ctx.start();
+    t.answer(0, 503);
+    expect(t.sent).toHaveLength(2);
+    t.answer(1, 500);
+    expect(t.sent).toHaveLength(3);
+  });
+
+  it('Timer B (timeout) and transport errors fail over; the caller then gets 408, the best of 408/503', () => {
+    const t = setup([attempt(0), attempt(1)]);
+    t.ctx.start();
+    t.answer(0, 100);
+    t.sent[0]!.handler.onTimeout(t.sent[0]!.tx);
+    expect(t.sent).toHaveLength(2);
+    t.sent[1]!.handler.onTransportError(t.sent[1]!.tx, new Error('ECONNREFUSED'));
+    expect(t.upstream.map((r) => r.status)).toEqual([408]);
+    expect(t.records[0]!.attempts.map((a) => a.reason)).toEqual(['timeout', 'transport_error']);
+  });
+});
