@@ -4,7 +4,13 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from './config/load-config.js';
 import { checkConfig } from './config/check-config.js';
 import { createLogger } from './observability/logger.js';
-import { compileTable, explainPlan, parseRouteFile, planCall, seededRandom } from './routing/index.js';
+import {
+  compileTable,
+  explainPlan,
+  parseRouteFile,
+  planCall,
+  seededRandom,
+} from './routing/index.js';
 import { startServer } from './main.js';
 
 const USAGE = `usage:
@@ -14,10 +20,13 @@ const USAGE = `usage:
 
 Every setting can also come from the environment (TRUNKROUTE_*); see docs/configuration.md.`;
 
-function overridesFrom(values: Record<string, string | boolean | undefined>): Record<string, unknown> {
+function overridesFrom(
+  values: Record<string, string | boolean | undefined>,
+): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   if (typeof values.routes === 'string') o['routes.file'] = values.routes;
-  if (typeof values.listen === 'string') o['sip.listen'] = values.listen.split(',').map((s) => s.trim());
+  if (typeof values.listen === 'string')
+    o['sip.listen'] = values.listen.split(',').map((s) => s.trim());
   if (typeof values['api-port'] === 'string') o['api.port'] = Number(values['api-port']);
   if (typeof values['log-level'] === 'string') o['log.level'] = values['log-level'];
   return o;
@@ -79,7 +88,11 @@ async function main(argv: string[]): Promise<number> {
   }
 
   if (command === 'serve') {
-    const loaded = loadConfig({ file: configFile, env: process.env, overrides: overridesFrom(values) });
+    const loaded = loadConfig({
+      file: configFile,
+      env: process.env,
+      overrides: overridesFrom(values),
+    });
     if (!loaded.ok) {
       for (const e of loaded.errors) process.stderr.write(`${e}\n`);
       return 1;

@@ -21,6 +21,9 @@ export function parseListenSpec(value: string): ListenSpec | undefined {
 /** Like parseListenSpec, for values the config schema already validated. */
 export function parseListen(value: string): ListenSpec {
   const spec = parseListenSpec(value);
-  if (!spec) throw new Error(`sip.listen: "${value}" is not of the form udp:ADDRESS:PORT or tcp:[IPv6]:PORT`);
+  if (!spec)
+    throw new Error(
+      `sip.listen: "${value}" is not of the form udp:ADDRESS:PORT or tcp:[IPv6]:PORT`,
+    );
   return spec;
 }

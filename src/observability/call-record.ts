@@ -21,13 +21,7 @@ export interface AttemptRecord {
 }
 
 export type CallOutcome =
-  | 'connected'
-  | 'failed'
-  | 'cancelled'
-  | 'no_route'
-  | 'forbidden'
-  | 'rejected'
-  | 'redirected';
+  'connected' | 'failed' | 'cancelled' | 'no_route' | 'forbidden' | 'rejected' | 'redirected';
 
 export interface CallRecord {
   call_id: string;

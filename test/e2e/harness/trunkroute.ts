@@ -29,7 +29,10 @@ export interface TrunkrouteProcess {
   /** The per-call records (log lines with msg "call"). */
   records(): CallRecord[];
   waitForRecords(count: number, timeoutMs?: number): Promise<CallRecord[]>;
-  waitForLog(pred: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    pred: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** SIGTERM, then waits for the exit (SIGKILL after the bound). */
   stop(timeoutMs?: number): Promise<number | null>;
   exited: Promise<number | null>;
@@ -103,7 +106,9 @@ export async function startTrunkroute(opts: TrunkrouteOptions): Promise<Trunkrou
         const v = check();
         if (v === undefined) {
           clearTimeout(deadline);
-          reject(new Error(`trunkroute exited while waiting for ${what}; stderr: ${err.slice(-2000)}`));
+          reject(
+            new Error(`trunkroute exited while waiting for ${what}; stderr: ${err.slice(-2000)}`),
+          );
         }
       });
       poll();
@@ -121,8 +126,13 @@ export async function startTrunkroute(opts: TrunkrouteOptions): Promise<Trunkrou
     logs,
     records,
     waitForRecords: (count, timeoutMs = 15_000) =>
-      waitFor(() => (records().length >= count ? records() : undefined), timeoutMs, `${count} call records`),
-    waitForLog: (pred, timeoutMs = 10_000) => waitFor(() => logs.find(pred), timeoutMs, 'a log line'),
+      waitFor(
+        () => (records().length >= count ? records() : undefined),
+        timeoutMs,
+        `${count} call records`,
+      ),
+    waitForLog: (pred, timeoutMs = 10_000) =>
+      waitFor(() => logs.find(pred), timeoutMs, 'a log line'),
     stop: async (timeoutMs = 10_000) => {
       if (child.exitCode !== null) return child.exitCode;
       child.kill('SIGTERM');
@@ -138,11 +148,21 @@ export async function startTrunkroute(opts: TrunkrouteOptions): Promise<Trunkrou
   return proc;
 }
 
-function deepMerge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+function deepMerge(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const cur = out[k];
-    if (v && typeof v === 'object' && !Array.isArray(v) && cur && typeof cur === 'object' && !Array.isArray(cur)) {
+    if (
+      v &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      cur &&
+      typeof cur === 'object' &&
+      !Array.isArray(cur)
+    ) {
       out[k] = deepMerge(cur as Record<string, unknown>, v as Record<string, unknown>);
     } else out[k] = v;
   }

@@ -1,0 +1,230 @@
+import convict from 'convict';
+import { parseListenSpec } from './parse-listen.js';
+
+convict.addFormat({
+  name: 'listen-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value) || value.length === 0)
+      throw new Error('must list at least one udp:ADDR:PORT or tcp:ADDR:PORT');
+    for (const v of value) {
+      if (typeof v !== 'string' || !parseListenSpec(v)) {
+        throw new Error(`"${String(v)}" is not of the form udp:ADDRESS:PORT or tcp:[IPv6]:PORT`);
+      }
+    }
+  },
+  coerce: (v: string) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+});
+
+convict.addFormat({
+  name: 'string-list',
+  validate(value: unknown) {
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+      throw new Error('must be a list of strings');
+  },
+  coerce: (v: string) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+});
+
+/**
+ * The one configuration schema: every setting, its default, its environment
+ * variable and what it does. docs/configuration.md is generated from it
+ * (`npm run config-doc`).
+ */
+export const schema = {
+  sip: {
+    listen: {
+      doc: 'SIP listening sockets: udp:ADDRESS:PORT and tcp:ADDRESS:PORT entries (IPv6 as udp:[::1]:5060).',
+      format: 'listen-list',
+      default: ['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060'],
+      env: 'TRUNKROUTE_SIP_LISTEN',
+    },
+    advertised_address: {
+      doc: 'Address put in Via and Record-Route when the listening address is a wildcard or behind NAT; empty = the first external interface.',
+      format: String,
+      default: '',
+      env: 'TRUNKROUTE_SIP_ADVERTISED_ADDRESS',
+    },
+    max_message_size: {
+      doc: 'Largest SIP message (and TCP header section) accepted, in bytes.',
+      format: 'nat',
+      default: 65536,
+      env: 'TRUNKROUTE_SIP_MAX_MESSAGE_SIZE',
+    },
+    t1_ms: {
+      doc: 'RFC 3261 T1: round-trip estimate.',
+      format: 'nat',
+      default: 500,
+      env: 'TRUNKROUTE_SIP_T1_MS',
+    },
+    t2_ms: {
+      doc: 'RFC 3261 T2: retransmission cap.',
+      format: 'nat',
+      default: 4000,
+      env: 'TRUNKROUTE_SIP_T2_MS',
+    },
+    t4_ms: {
+      doc: 'RFC 3261 T4: how long a message may stay in the network.',
+      format: 'nat',
+      default: 5000,
+      env: 'TRUNKROUTE_SIP_T4_MS',
+    },
+    tcp_idle_timeout_ms: {
+      doc: 'A TCP connection with no traffic for this long is closed; 0 = never.',
+      format: 'nat',
+      default: 600000,
+      env: 'TRUNKROUTE_SIP_TCP_IDLE_TIMEOUT_MS',
+    },
+  },
+  proxy: {
+    mode: {
+      doc: 'proxy: stateful failover; redirect: answer each INVITE with one 3xx listing the attempts.',
+      format: ['proxy', 'redirect'],
+      default: 'proxy',
+      env: 'TRUNKROUTE_PROXY_MODE',
+    },
+    redirect_status: {
+      doc: 'Status used in redirect mode: 302 or 300.',
+      format: [300, 302],
+      default: 302,
+      env: 'TRUNKROUTE_PROXY_REDIRECT_STATUS',
+    },
+    max_forwards: {
+      doc: 'Max-Forwards put on requests that arrive without one.',
+      format: 'nat',
+      default: 70,
+      env: 'TRUNKROUTE_PROXY_MAX_FORWARDS',
+    },
+    supported_extensions: {
+      doc: 'Option tags accepted in Proxy-Require; any other gets 420.',
+      format: 'string-list',
+      default: [] as string[],
+      env: 'TRUNKROUTE_PROXY_SUPPORTED_EXTENSIONS',
+    },
+    record_route: {
+      doc: 'Record-Route every call so in-dialog requests (ACK, BYE, re-INVITE) pass through trunkroute.',
+      format: Boolean,
+      default: true,
+      env: 'TRUNKROUTE_PROXY_RECORD_ROUTE',
+    },
+    ring_timeout_ms: {
+      doc: 'Timer C: how long one attempt may ring before it is cancelled and counted as a timeout.',
+      format: 'nat',
+      default: 180000,
+      env: 'TRUNKROUTE_PROXY_RING_TIMEOUT_MS',
+    },
+    shutdown_grace_ms: {
+      doc: 'On SIGTERM, how long calls in setup may take to connect or fail before they are cancelled.',
+      format: 'nat',
+      default: 32000,
+      env: 'TRUNKROUTE_PROXY_SHUTDOWN_GRACE_MS',
+    },
+  },
+  routes: {
+    source: {
+      doc: 'Where the route table lives: memory (seeded from routes.file, changed by the API), file (watched), redis (shared).',
+      format: ['memory', 'file', 'redis'],
+      default: 'memory',
+      env: 'TRUNKROUTE_ROUTES_SOURCE',
+    },
+    file: {
+      doc: 'Route table file (YAML or JSON).',
+      format: String,
+      default: 'config/routes.yaml',
+      env: 'TRUNKROUTE_ROUTES_FILE',
+    },
+    watch: {
+      doc: 'With source file: reload the file when it changes.',
+      format: Boolean,
+      default: true,
+      env: 'TRUNKROUTE_ROUTES_WATCH',
+    },
+    poll_interval_ms: {
+      doc: 'With source redis: how often the table version is polled as a backstop to pub/sub.',
+      format: 'nat',
+      default: 2000,
+      env: 'TRUNKROUTE_ROUTES_POLL_INTERVAL_MS',
+    },
+  },
+  redis: {
+    url: {
+      doc: 'Redis URL (redis://host:port/db); empty = no Redis.',
+      format: String,
+      default: '',
+      env: 'TRUNKROUTE_REDIS_URL',
+      sensitive: true,
+    },
+    key_prefix: {
+      doc: 'Prefix of every Redis key trunkroute uses.',
+      format: String,
+      default: 'trunkroute:',
+      env: 'TRUNKROUTE_REDIS_KEY_PREFIX',
+    },
+  },
+  api: {
+    enabled: {
+      doc: 'Serve the admin HTTP API.',
+      format: Boolean,
+      default: true,
+      env: 'TRUNKROUTE_API_ENABLED',
+    },
+    address: {
+      doc: 'Admin API listening address. A non-loopback address needs api.tokens.',
+      format: String,
+      default: '127.0.0.1',
+      env: 'TRUNKROUTE_API_ADDRESS',
+    },
+    port: { doc: 'Admin API port.', format: 'port', default: 8080, env: 'TRUNKROUTE_API_PORT' },
+    tokens: {
+      doc: 'Accepted API tokens (?token= or Authorization: Bearer). Empty = unauthenticated, loopback only.',
+      format: 'string-list',
+      default: [] as string[],
+      env: 'TRUNKROUTE_API_TOKENS',
+      sensitive: true,
+    },
+  },
+  log: {
+    level: {
+      doc: 'Log level: fatal, error, warn, info, debug, trace, silent.',
+      format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      default: 'info',
+      env: 'TRUNKROUTE_LOG_LEVEL',
+    },
+  },
+};
+
+export interface ServerConfig {
+  sip: {
+    listen: string[];
+    advertised_address: string;
+    max_message_size: number;
+    t1_ms: number;
+    t2_ms: number;
+    t4_ms: number;
+    tcp_idle_timeout_ms: number;
+  };
+  proxy: {
+    mode: 'proxy' | 'redirect';
+    redirect_status: number;
+    max_forwards: number;
+    supported_extensions: string[];
+    record_route: boolean;
+    ring_timeout_ms: number;
+    shutdown_grace_ms: number;
+  };
+  routes: {
+    source: 'memory' | 'file' | 'redis';
+    file: string;
+    watch: boolean;
+    poll_interval_ms: number;
+  };
+  redis: { url: string; key_prefix: string };
+  api: { enabled: boolean; address: string; port: number; tokens: string[] };
+  log: { level: string };
+}

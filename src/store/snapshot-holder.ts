@@ -1,0 +1,57 @@
+import { compileTable, validateTable, type ValidationError } from '../routing/index.js';
+import type { RawTable, Snapshot, StoreStatus } from './route-store.js';
+
+/**
+ * The part every store shares: the current snapshot, swapped atomically (one
+ * assignment) when a valid table arrives, the change listeners and the status.
+ */
+export class SnapshotHolder {
+  private current: Snapshot;
+  private readonly listeners: Array<(s: Snapshot) => void> = [];
+  lastReloadAt?: string;
+  lastError?: StoreStatus['lastError'];
+
+  constructor(initial: Snapshot) {
+    this.current = initial;
+  }
+
+  get snapshot(): Snapshot {
+    return this.current;
+  }
+
+  onChange(cb: (s: Snapshot) => void): void {
+    this.listeners.push(cb);
+  }
+
+  /** Validates and compiles; returns the errors instead when the table is not valid. */
+  static build(
+    raw: RawTable,
+    version: number,
+  ): { ok: true; snapshot: Snapshot } | { ok: false; errors: ValidationError[] } {
+    const v = validateTable(raw);
+    if (!v.ok) return v;
+    return {
+      ok: true,
+      snapshot: { version, raw, table: v.table, compiled: compileTable(v.table, version) },
+    };
+  }
+
+  swap(next: Snapshot): void {
+    this.current = next;
+    this.lastReloadAt = new Date().toISOString();
+    this.lastError = undefined;
+    for (const cb of this.listeners) cb(next);
+  }
+
+  refuse(message: string, errors: ValidationError[]): void {
+    this.lastError = { at: new Date().toISOString(), message, errors };
+  }
+}
+
+export const EMPTY_TABLE: RawTable = { providers: [], routes: [] };
+
+export function emptySnapshot(): Snapshot {
+  const built = SnapshotHolder.build(EMPTY_TABLE, 0);
+  if (!built.ok) throw new Error('the empty table must be valid');
+  return built.snapshot;
+}
