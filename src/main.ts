@@ -27,7 +27,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const transport = new TransportLayer(config.sip.listen.map(parseListen), {
     maxMessageSize: config.sip.max_message_size,
     tcpIdleTimeoutMs: config.sip.tcp_idle_timeout_ms,
-    log: (event, detail) => log.debug(detail, event),
+    // A handler defect caught at the transport boundary is an error, not debug noise.
+    log: (event, detail) =>
+      event.includes('handler error') ? log.error(detail, event) : log.debug(detail, event),
   });
   await transport.start();
 
@@ -39,7 +41,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   });
   const identity = new ProxyIdentity(transport, config.sip.advertised_address);
   // Weighted choices only need a uniform draw; crypto's is fast enough and not guessable.
-  const random = (): number => randomInt(0, 2 ** 48) / 2 ** 48;
+  const random = (): number => randomInt(0, 2 ** 47) / 2 ** 47;
   const proxy = new ProxyCore({
     transactions,
     identity,
@@ -55,7 +57,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       ringTimeoutMs: config.proxy.ring_timeout_ms,
     },
     onCallRecord: (record) => log.info({ call: record }, 'call'),
-    log: (event, detail) => log.debug(detail, event),
+    log: (event, detail) => log.error(detail, event),
   });
   transactions.setUser(proxy);
 

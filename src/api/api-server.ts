@@ -89,12 +89,10 @@ export function createApiServer(opts: ApiOptions): {
       if (!body) return reply;
       const item = { ...body, id: typeof body.id === 'string' ? body.id : randomUUID() };
       if (list(store.snapshot().raw).some((x) => x.id === item.id)) {
-        return reply
-          .code(409)
-          .send({
-            error: 'conflict',
-            errors: [{ path: 'body.id', message: `${singular(name)} "${item.id}" already exists` }],
-          });
+        return reply.code(409).send({
+          error: 'conflict',
+          errors: [{ path: 'body.id', message: `${singular(name)} "${item.id}" already exists` }],
+        });
       }
       return write(reply, name, 201, item, (raw) => {
         raw[name] = [...list(raw), item];

@@ -148,7 +148,15 @@ export class ProxyCore implements TransactionUser {
       transaction.respond(res);
       return;
     }
-    this.newCall(req, incoming, transaction);
+    try {
+      this.newCall(req, incoming, transaction);
+    } catch (err) {
+      // A defect must cost one call a 500, never leave the caller hanging.
+      this.deps.log?.('call setup failed', {
+        error: err instanceof Error ? err.stack : String(err),
+      });
+      transaction.respond(createResponse(request, 500, 'Server Internal Error', this.tag()));
+    }
   }
 
   onStrayResponse(response: SipResponse): void {

@@ -5,7 +5,7 @@ export function explainPlan(plan: Plan): string {
   const lines: string[] = [];
   const head =
     plan.outcome === 'route'
-      ? `${plan.attempts.length} attempt(s) for ${plan.number}, mode ${plan.mode}`
+      ? `${plan.attempts.length} attempt(s) for ${plan.number}, mode ${plan.mode ?? 'as configured'}`
       : `${plan.status} ${plan.reason} for ${plan.number}`;
   lines.push(head);
   lines.push(`customer: ${plan.customer ? plan.customer.id : '(none)'}`);

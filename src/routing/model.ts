@@ -91,7 +91,6 @@ export interface Route {
 export interface Settings {
   max_attempts: number;
   strategy: 'metric' | 'cost';
-  mode: 'proxy' | 'redirect';
   no_route_status: number;
   no_route_reason: string;
   allow_unknown_sources: boolean;
@@ -115,7 +114,6 @@ export interface RouteTable {
 export const DEFAULT_SETTINGS: Settings = {
   max_attempts: 10,
   strategy: 'metric',
-  mode: 'proxy',
   no_route_status: 404,
   no_route_reason: 'No Route To Destination',
   allow_unknown_sources: false,

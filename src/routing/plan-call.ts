@@ -52,7 +52,8 @@ export interface Plan {
   status?: number;
   reason?: string;
   customer?: Customer;
-  mode: 'proxy' | 'redirect';
+  /** The customer's mode override; absent = the server's `proxy.mode`. */
+  mode?: 'proxy' | 'redirect';
   /** The normalised dialled number. */
   number: string;
   attempts: Attempt[];
@@ -82,7 +83,7 @@ export function planCall(
   const trace: TraceLine[] = [];
   const number = normaliseNumber(call.destination);
   trace.push({ step: 'number', message: `dialled number "${call.destination}" → "${number}"` });
-  const base = { mode: settings.mode, number, attempts: [] as Attempt[], trace };
+  const base = { number, attempts: [] as Attempt[], trace };
 
   // 1. Customer: by header from a trusted source, else by source address.
   let customer: Customer | undefined;
@@ -120,7 +121,7 @@ export function planCall(
   }
   if (!customer)
     trace.push({ step: 'customer', message: 'unknown source allowed: default routes only' });
-  const mode = customer?.mode ?? settings.mode;
+  const mode = customer?.mode;
   const denied = customer?.deny_prefixes.find((p) => number.startsWith(p));
   if (customer && denied !== undefined) {
     trace.push({

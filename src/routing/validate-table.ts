@@ -252,7 +252,6 @@ function settings(c: Checker, raw: unknown): Settings {
   c.known(s, p, [
     'max_attempts',
     'strategy',
-    'mode',
     'no_route_status',
     'no_route_reason',
     'allow_unknown_sources',
@@ -270,7 +269,6 @@ function settings(c: Checker, raw: unknown): Settings {
   return {
     max_attempts: c.int(s, 'max_attempts', p, { def: d.max_attempts, min: 1, max: 100 })!,
     strategy: c.oneOf(s, 'strategy', p, ['metric', 'cost'] as const, d.strategy)!,
-    mode: c.oneOf(s, 'mode', p, ['proxy', 'redirect'] as const, d.mode)!,
     no_route_status: c.int(s, 'no_route_status', p, {
       def: d.no_route_status,
       min: 400,

@@ -120,10 +120,23 @@ async function call(
     rate: opts.rate ?? 10,
     service: NUMBER,
     extraArgs: opts.extraArgs,
-    timeoutSeconds: 90,
+    timeoutSeconds: 30,
   });
   running.push({ stop: async () => sipp.kill() });
-  return sipp.done;
+  const result = await sipp.done;
+  // On failure, SIPp's own account of what went wrong is the first thing to read.
+  if (result.exitCode !== 0) {
+    console.error(
+      `caller sipp exit ${result.exitCode}: ${result.errors}\n${result.stdout.slice(-3000)}`,
+    );
+    console.error(
+      `trunkroute log tail:\n${tr.logs
+        .slice(-10)
+        .map((l) => JSON.stringify(l))
+        .join('\n')}`,
+    );
+  }
+  return result;
 }
 
 async function providerResult(p: Provider): Promise<SippResult> {
@@ -300,8 +313,8 @@ describe('failover through provider trunks (real SIPp)', () => {
     ['tcp', 'udp'],
     ['udp', 'tcp'],
   ] as const)('9. caller on %s, providers on %s', async (callerT, providerT) => {
-    const a = await provider('a', { reject: 503 }, { transport: providerT });
-    const b = await provider('b', { answer: true }, { transport: providerT });
+    const a = await provider('a', { reject: 503 }, { transport: providerT, calls: 5 });
+    const b = await provider('b', { answer: true }, { transport: providerT, calls: 5 });
     const tr = await trunkroute(routeTable([a, b]));
     const caller = await call(tr, { transport: callerT, calls: 5, rate: 5 });
     expect(caller.successfulCalls).toBe(5);
