@@ -2,6 +2,8 @@
 // them with config/demo-routes.yaml, and a SIPp caller placing three calls. Prints
 // each call's attempt trail, then stops everything it started (by PID).
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -16,8 +18,17 @@ function start(cmd, args, opts = {}) {
   return child;
 }
 
-function provider(port, scenario, keys = []) {
-  return start('sipp', ['-sf', scen(scenario), '-i', '127.0.0.1', '-p', String(port), '-m', String(CALLS), '-nostdin', ...keys]);
+// SIPp reads status codes when it loads a scenario: fill the placeholders in a copy.
+function render(scenario, vars) {
+  let xml = readFileSync(scen(scenario), 'latin1');
+  for (const [k, v] of Object.entries(vars)) xml = xml.split(`__${k.toUpperCase()}__`).join(v);
+  const out = join(mkdtempSync(join(tmpdir(), 'trunkroute-demo-')), scenario);
+  writeFileSync(out, xml, 'latin1');
+  return out;
+}
+
+function provider(port, scenarioFile) {
+  return start('sipp', ['-sf', scenarioFile, '-i', '127.0.0.1', '-p', String(port), '-m', String(CALLS), '-nostdin']);
 }
 
 function stopAll() {
@@ -31,9 +42,9 @@ const bound = setTimeout(() => {
   process.exit(1);
 }, 60_000);
 
-provider(5071, 'provider-reject.xml', ['-key', 'status', '503', '-key', 'reason', 'Service Unavailable']);
-provider(5072, 'provider-reject.xml', ['-key', 'status', '404', '-key', 'reason', 'Not Found']);
-provider(5073, 'provider-answer.xml');
+provider(5071, render('provider-reject.xml', { status: '503', reason: 'Service Unavailable' }));
+provider(5072, render('provider-reject.xml', { status: '404', reason: 'Not Found' }));
+provider(5073, scen('provider-answer.xml'));
 
 const tr = start(process.execPath, [
   join(root, 'dist/cli.js'), 'serve',
