@@ -28,7 +28,17 @@ function render(scenario, vars) {
 }
 
 function provider(port, scenarioFile) {
-  return start('sipp', ['-sf', scenarioFile, '-i', '127.0.0.1', '-p', String(port), '-m', String(CALLS), '-nostdin']);
+  return start('sipp', [
+    '-sf',
+    scenarioFile,
+    '-i',
+    '127.0.0.1',
+    '-p',
+    String(port),
+    '-m',
+    String(CALLS),
+    '-nostdin',
+  ]);
 }
 
 function stopAll() {
@@ -47,10 +57,14 @@ provider(5072, render('provider-reject.xml', { status: '404', reason: 'Not Found
 provider(5073, scen('provider-answer.xml'));
 
 const tr = start(process.execPath, [
-  join(root, 'dist/cli.js'), 'serve',
-  '--routes', join(root, 'config/demo-routes.yaml'),
-  '--listen', 'udp:127.0.0.1:5070,tcp:127.0.0.1:5070',
-  '--api-port', '8089',
+  join(root, 'dist/cli.js'),
+  'serve',
+  '--routes',
+  join(root, 'config/demo-routes.yaml'),
+  '--listen',
+  'udp:127.0.0.1:5070,tcp:127.0.0.1:5070',
+  '--api-port',
+  '8089',
 ]);
 const records = [];
 let buf = '';
@@ -64,32 +78,66 @@ tr.stdout.on('data', (chunk) => {
     const line = buf.slice(0, nl);
     buf = buf.slice(nl + 1);
     let rec;
-    try { rec = JSON.parse(line); } catch { continue; }
+    try {
+      rec = JSON.parse(line);
+    } catch {
+      continue;
+    }
     if (rec.msg === 'listening') ready();
     if (rec.msg === 'call') records.push(rec.call);
   }
 });
 tr.stderr.pipe(process.stderr);
-tr.on('exit', (code) => { if (code) { console.error(`trunkroute exited with ${code}`); process.exit(1); } });
+tr.on('exit', (code) => {
+  if (code) {
+    console.error(`trunkroute exited with ${code}`);
+    process.exit(1);
+  }
+});
 
 await listening;
-console.log('trunkroute is listening on 127.0.0.1:5070; providers A=503 (5071), B=404 (5072), C=200 (5073)\n');
+console.log(
+  'trunkroute is listening on 127.0.0.1:5070; providers A=503 (5071), B=404 (5072), C=200 (5073)\n',
+);
 await new Promise((r) => setTimeout(r, 300));
 
-const caller = start('sipp', ['127.0.0.1:5070', '-sf', scen('caller-call.xml'), '-i', '127.0.0.1', '-p', '5090', '-s', '+34911234567', '-m', String(CALLS), '-r', '1', '-nostdin']);
+const caller = start('sipp', [
+  '127.0.0.1:5070',
+  '-sf',
+  scen('caller-call.xml'),
+  '-i',
+  '127.0.0.1',
+  '-p',
+  '5090',
+  '-s',
+  '+34911234567',
+  '-m',
+  String(CALLS),
+  '-r',
+  '1',
+  '-nostdin',
+]);
 const callerExit = await new Promise((r) => caller.on('exit', r));
 
 const deadline = Date.now() + 5000;
-while (records.length < CALLS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+while (records.length < CALLS && Date.now() < deadline)
+  await new Promise((r) => setTimeout(r, 100));
 for (const [i, c] of records.entries()) {
-  console.log(`call ${i + 1}: ${c.destination} from ${c.source} → ${c.outcome} (${c.status}) in ${c.duration_ms} ms`);
+  console.log(
+    `call ${i + 1}: ${c.destination} from ${c.source} → ${c.outcome} (${c.status}) in ${c.duration_ms} ms`,
+  );
   for (const a of c.attempts) {
     const result = a.status ?? a.reason;
-    const first = a.first_response_ms === undefined ? '' : `, first response after ${a.first_response_ms} ms`;
-    console.log(`  ${a.index}. ${a.provider.padEnd(11)} ${a.gateway.padEnd(22)} ${String(result).padEnd(4)}${first}`);
+    const first =
+      a.first_response_ms === undefined ? '' : `, first response after ${a.first_response_ms} ms`;
+    console.log(
+      `  ${a.index}. ${a.provider.padEnd(11)} ${a.gateway.padEnd(22)} ${String(result).padEnd(4)}${first}`,
+    );
   }
 }
-console.log(`\nSIPp caller: ${callerExit === 0 ? `all ${CALLS} calls connected` : `exit code ${callerExit}`}`);
+console.log(
+  `\nSIPp caller: ${callerExit === 0 ? `all ${CALLS} calls connected` : `exit code ${callerExit}`}`,
+);
 clearTimeout(bound);
 stopAll();
 process.exit(callerExit === 0 && records.length === CALLS ? 0 : 1);
