@@ -26,14 +26,17 @@ export function findHeaderEnd(
   data: Buffer,
   from = 0,
 ): { end: number; bodyStart: number } | undefined {
-  for (let i = from; i < data.length; i++) {
-    if (data[i] !== 0x0a) continue;
-    // "\n\n" or "\n\r\n": an empty line follows this line end.
-    if (data[i + 1] === 0x0a) return { end: i + 1, bodyStart: i + 2 };
-    if (data[i + 1] === 0x0d && data[i + 2] === 0x0a) return { end: i + 1, bodyStart: i + 3 };
-  }
-  return undefined;
+  // The first line end followed by an empty line: "\n\r\n" (CRLF CRLF) or "\n\n"
+  // (bare LF, as in RFC 5118's files). Buffer.indexOf searches natively.
+  const crlf = data.indexOf(LF_CRLF, from);
+  const lf = data.indexOf(LF_LF, from);
+  if (crlf < 0 && lf < 0) return undefined;
+  if (lf < 0 || (crlf >= 0 && crlf < lf)) return { end: crlf + 1, bodyStart: crlf + 3 };
+  return { end: lf + 1, bodyStart: lf + 2 };
 }
+
+const LF_CRLF = Buffer.from('\n\r\n', 'latin1');
+const LF_LF = Buffer.from('\n\n', 'latin1');
 
 /**
  * The Content-Length values of a header section, for framing: undefined when
@@ -78,7 +81,11 @@ function parse(data: Buffer, maxSize: number): ParseResult {
   const he = findHeaderEnd(data, start);
   const headEnd = he ? he.end : data.length;
   const text = data.toString('latin1', start, headEnd);
-  const lines = text.split(/\r?\n/);
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i]!;
+    if (l.charCodeAt(l.length - 1) === 0x0d) lines[i] = l.slice(0, -1);
+  }
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   const startLine = lines[0] ?? '';
 
