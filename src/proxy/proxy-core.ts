@@ -221,6 +221,7 @@ export class ProxyCore implements TransactionUser {
         customerHeader: customerHeaderName ? req.get(customerHeaderName) : undefined,
         gatewayOpen: health ? (k) => health.gatewayOpen(k) : undefined,
         providerAtLimit: health ? (p) => health.providerAtLimit(p) : undefined,
+        trace: false,
       },
       this.deps.random,
       this.deps.clock.wallNow(),

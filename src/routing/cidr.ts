@@ -50,13 +50,25 @@ function mask(bits: bigint, length: number, max: number): bigint {
   return (bits >> shift) << shift;
 }
 
-/** True when the address lies in the range. IPv4-mapped IPv6 addresses count as IPv4. */
-export function cidrContains(cidr: Cidr, address: string): boolean {
+/** An address parsed once, to be tested against many ranges. */
+export interface ParsedAddress {
+  family: 4 | 6;
+  bits: bigint;
+}
+
+/** Parses an address; IPv4-mapped IPv6 addresses count as IPv4. */
+export function parseAddress(address: string): ParsedAddress | undefined {
   let addr = address;
   if (addr.startsWith('::ffff:') && isIP(addr.slice(7)) === 4) addr = addr.slice(7);
   const family = isIP(addr);
-  if (family !== cidr.family) return false;
-  const max = family === 4 ? 32 : 128;
+  if (family === 0) return undefined;
   const bits = family === 4 ? v4(addr) : v6(addr);
-  return bits !== undefined && mask(bits, cidr.length, max) === cidr.bits;
+  return bits === undefined ? undefined : { family: family as 4 | 6, bits };
+}
+
+/** True when the (parsed) address lies in the range. */
+export function cidrContains(cidr: Cidr, address: string | ParsedAddress | undefined): boolean {
+  const a = typeof address === 'string' ? parseAddress(address) : address;
+  if (!a || a.family !== cidr.family) return false;
+  return mask(a.bits, cidr.length, a.family === 4 ? 32 : 128) === cidr.bits;
 }

@@ -1,4 +1,4 @@
-import { cidrContains } from './cidr.js';
+import { cidrContains, parseAddress } from './cidr.js';
 import {
   lookup,
   type CompiledRoute,
@@ -21,6 +21,8 @@ export interface CallFacts {
   gatewayOpen?: (gatewayKey: string) => boolean;
   /** true = this provider is at its call or CPS limit: skip it. */
   providerAtLimit?: (providerId: string) => boolean;
+  /** false = no trace (the call path); explain leaves it on. */
+  trace?: boolean;
 }
 
 export interface Attempt {
@@ -81,16 +83,19 @@ export function planCall(
 ): Plan {
   const { settings } = compiled.table;
   const trace: TraceLine[] = [];
+  // Optional chaining skips building the message too when nobody will read it.
+  const tr = call.trace === false ? undefined : trace;
   const number = normaliseNumber(call.destination);
-  trace.push({ step: 'number', message: `dialled number "${call.destination}" → "${number}"` });
+  tr?.push({ step: 'number', message: `dialled number "${call.destination}" → "${number}"` });
   const base = { number, attempts: [] as Attempt[], trace };
 
   // 1. Customer: by header from a trusted source, else by source address.
   let customer: Customer | undefined;
-  const trusted = compiled.trusted.some((c) => cidrContains(c, call.sourceAddress));
+  const source = parseAddress(call.sourceAddress);
+  const trusted = compiled.trusted.some((c) => cidrContains(c, source));
   if (call.customerHeader && trusted) {
     customer = compiled.customerById.get(call.customerHeader.trim());
-    trace.push({
+    tr?.push({
       step: 'customer',
       message: customer
         ? `customer "${customer.id}" named by header from trusted source ${call.sourceAddress}`
@@ -101,10 +106,10 @@ export function planCall(
     let bestLen = -1;
     for (const { customer: cu, cidrs } of compiled.customers) {
       cidrs.forEach((cidr, i) => {
-        if (cidr.length > bestLen && cidrContains(cidr, call.sourceAddress)) {
+        if (cidr.length > bestLen && cidrContains(cidr, source)) {
           bestLen = cidr.length;
           customer = cu;
-          trace.push({
+          tr?.push({
             step: 'customer',
             message: `source ${call.sourceAddress} is in ${cu.sources[i]} of customer "${cu.id}"`,
           });
@@ -113,18 +118,18 @@ export function planCall(
     }
   }
   if (!customer && !settings.allow_unknown_sources) {
-    trace.push({
+    tr?.push({
       step: 'result',
       message: `source ${call.sourceAddress} belongs to no customer: 403`,
     });
     return { ...base, outcome: 'forbidden', status: 403, reason: 'Forbidden: unknown source' };
   }
   if (!customer)
-    trace.push({ step: 'customer', message: 'unknown source allowed: default routes only' });
+    tr?.push({ step: 'customer', message: 'unknown source allowed: default routes only' });
   const mode = customer?.mode;
   const denied = customer?.deny_prefixes.find((p) => number.startsWith(p));
   if (customer && denied !== undefined) {
-    trace.push({
+    tr?.push({
       step: 'result',
       message: `customer "${customer.id}" may not call ${denied}…: 403`,
     });
@@ -152,10 +157,10 @@ export function planCall(
             ? `schedule closed (${r.schedule.days?.join(',') ?? 'every day'} ${r.schedule.from ?? '00:00'}-${r.schedule.to ?? '24:00'} ${r.schedule.time_zone})`
             : undefined;
       if (why) {
-        trace.push({ step: 'drop', routeId: r.id, message: `${r.id}: ${why}` });
+        tr?.push({ step: 'drop', routeId: r.id, message: `${r.id}: ${why}` });
         continue;
       }
-      trace.push({
+      tr?.push({
         step: 'candidate',
         routeId: r.id,
         message: `${r.id} (${scope}, provider ${c.provider.id}, prefix length ${m.prefixLength}, priority ${r.priority}, metric ${r.metric}) matches`,
@@ -172,7 +177,7 @@ export function planCall(
   );
   const kept = candidates.filter((x) => {
     if (x.scope === 'default' && customerProviders.has(x.c.provider.id)) {
-      trace.push({
+      tr?.push({
         step: 'drop',
         routeId: x.c.route.id,
         message: `${x.c.route.id}: overridden by a customer route to provider ${x.c.provider.id}`,
@@ -208,7 +213,7 @@ export function planCall(
   for (let t = 0; t < tiers.length; t++) {
     const tier = tiers[t]!;
     const order = orderTier(tier, settings.strategy, random);
-    trace.push({
+    tr?.push({
       step: 'tier',
       message: `tier ${t + 1} (${tier[0]!.scope}, prefix length ${tier[0]!.prefixLength}, priority ${tier[0]!.c.route.priority}): ${order.map((x) => x.c.route.id).join(', ')}`,
     });
@@ -219,7 +224,7 @@ export function planCall(
         .slice(t + 1)
         .flat()
         .map((x) => x.c.route.id);
-      trace.push({
+      tr?.push({
         step: 'drop',
         routeId: stop.c.route.id,
         message: `${stop.c.route.id} has fallthrough: false; not appended: ${rest.join(', ')}`,
@@ -229,7 +234,7 @@ export function planCall(
   }
 
   if (ordered.length === 0) {
-    trace.push({
+    tr?.push({
       step: 'result',
       message: `no route matches ${number}: ${settings.no_route_status}`,
     });
@@ -253,7 +258,7 @@ export function planCall(
     for (const g of weightedOrder(provider.gateways, (gw) => gw.weight, random)) {
       const key = gatewayKey(g);
       if (seen.has(key)) {
-        trace.push({
+        tr?.push({
           step: 'skip',
           routeId: route.id,
           message: `${route.id}: gateway ${key} already in the plan`,
@@ -277,7 +282,7 @@ export function planCall(
       };
       const open = call.gatewayOpen?.(key) ?? false;
       if (open || atLimit) {
-        trace.push({
+        tr?.push({
           step: 'skip',
           routeId: route.id,
           message: `${route.id}: ${key} skipped (${open ? 'breaker open' : `provider ${provider.id} at its limit`})`,
@@ -291,14 +296,14 @@ export function planCall(
   let final = attempts;
   if (final.length === 0 && unhealthy.length > 0) {
     // A breaker never turns a possible call into a certain failure.
-    trace.push({
+    tr?.push({
       step: 'skip',
       message: 'every gateway is unavailable: trying them anyway, in plan order',
     });
     final = unhealthy;
   }
   if (final.length > settings.max_attempts) {
-    trace.push({
+    tr?.push({
       step: 'drop',
       message: `plan cut at max_attempts ${settings.max_attempts} (${final.length - settings.max_attempts} more left out)`,
     });
@@ -306,7 +311,7 @@ export function planCall(
   }
   final.forEach((a, i) => {
     a.index = i;
-    trace.push({
+    tr?.push({
       step: 'attempt',
       routeId: a.routeId,
       message: `${i + 1}. ${a.providerId} via ${a.gatewayKey}: ${a.requestUri}`,

@@ -1,0 +1,87 @@
+// Routing benchmark: a table with 1,000,000 destination prefixes over 200 providers and
+// 50 customers; validate + compile time, heap, plans/s and p50/p99 plan latency.
+// Run: npm run build && node --expose-gc bench/routing.bench.mjs   (bounded: 200,000 plans or 20 s)
+import { compileTable, planCall, seededRandom, validateTable } from '../dist/routing/index.js';
+
+const PREFIXES = 1_000_000;
+const PROVIDERS = 200;
+const CUSTOMERS = 50;
+const rnd = seededRandom(2026);
+const gc = globalThis.gc ?? (() => {});
+
+gc();
+const heapBefore = process.memoryUsage().heapUsed;
+
+const providers = Array.from({ length: PROVIDERS }, (_, i) => ({
+  id: `p${i}`,
+  gateways: [
+    { uri: `sip:10.${(i >> 8) & 255}.${i & 255}.1:5060` },
+    { uri: `sip:10.${(i >> 8) & 255}.${i & 255}.2:5060` },
+  ],
+}));
+const customers = Array.from({ length: CUSTOMERS }, (_, i) => ({
+  id: `c${i}`,
+  sources: [`198.18.${i}.0/24`],
+}));
+const prefixes = new Set();
+while (prefixes.size < PREFIXES)
+  prefixes.add(`+${Math.floor(rnd() * 1e9)}`.slice(0, 4 + Math.floor(rnd() * 6)));
+const routes = [];
+let i = 0;
+for (const prefix of prefixes) {
+  routes.push({
+    id: `r${i}`,
+    provider_id: `p${i % PROVIDERS}`,
+    destination: { prefix },
+    priority: i % 3,
+    metric: 1 + (i % 4),
+    ...(i % 10 === 0 ? { customer_id: `c${i % CUSTOMERS}` } : {}),
+  });
+  i++;
+}
+for (let p = 0; p < PROVIDERS; p += 20)
+  routes.push({ id: `default${p}`, provider_id: `p${p}`, priority: 9 });
+const raw = { settings: { max_attempts: 10 }, providers, customers, routes };
+
+let t = process.hrtime.bigint();
+const v = validateTable(raw);
+if (!v.ok) throw new Error(JSON.stringify(v.errors.slice(0, 3)));
+const validateMs = Number(process.hrtime.bigint() - t) / 1e6;
+t = process.hrtime.bigint();
+const compiled = compileTable(v.table, 1);
+const compileMs = Number(process.hrtime.bigint() - t) / 1e6;
+gc();
+const heapMb = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
+
+const list = [...prefixes];
+const calls = Array.from({ length: 10_000 }, (_, k) => ({
+  destination: `${list[Math.floor(rnd() * list.length)]}${String(k).padStart(8, '0')}`,
+  sourceAddress: `198.18.${k % CUSTOMERS}.7`,
+  trace: false,
+}));
+const random = seededRandom(7);
+for (let k = 0; k < 20_000; k++) planCall(compiled, calls[k % calls.length], random, Date.now());
+const MAX = 200_000;
+const lat = new Float64Array(MAX);
+const deadline = Date.now() + 20_000;
+let n = 0;
+let attempts = 0;
+const start = process.hrtime.bigint();
+const now = Date.now();
+while (n < MAX && (n % 1000 !== 0 || Date.now() < deadline)) {
+  const s = process.hrtime.bigint();
+  attempts += planCall(compiled, calls[n % calls.length], random, now).attempts.length;
+  lat[n++] = Number(process.hrtime.bigint() - s) / 1000;
+}
+const total = Number(process.hrtime.bigint() - start) / 1e9;
+const sorted = Array.from(lat.subarray(0, n)).sort((a, b) => a - b);
+const pct = (p) => sorted[Math.min(n - 1, Math.floor(n * p))].toFixed(1);
+console.log(
+  `prefixes ${PREFIXES.toLocaleString('en-US')}, providers ${PROVIDERS}, customers ${CUSTOMERS}, routes ${routes.length.toLocaleString('en-US')}`,
+);
+console.log(
+  `validate ${(validateMs / 1000).toFixed(2)} s, compile ${(compileMs / 1000).toFixed(2)} s, heap for the table ${heapMb.toFixed(0)} MB`,
+);
+console.log(
+  `plans ${n.toLocaleString('en-US')} in ${total.toFixed(2)} s = ${Math.round(n / total).toLocaleString('en-US')} plans/s; p50 ${pct(0.5)} µs, p99 ${pct(0.99)} µs; ${(attempts / n).toFixed(1)} attempts per plan`,
+);
