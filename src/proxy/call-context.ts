@@ -90,32 +90,29 @@ export class CallContext {
 
   /** RFC 3261 16.10: the caller's CANCEL. 487 at once; live attempts are cancelled; nothing more is tried. */
   cancelByCaller(): void {
-    if (this.state !== 'trying') return;
-    this.state = 'cancelled';
-    for (const b of this.branches) {
-      if (b.state === 'done') continue;
-      this.endBranch(b, { reason: 'cancelled' });
-      b.tx?.cancel();
-    }
-    this.respondUpstream(
-      createResponse(this.server.request, 487, 'Request Terminated', this.tag()),
-    );
-    this.finish('cancelled', 487);
+    this.giveUp('cancelled', 487, 'Request Terminated');
   }
 
   /** SIGTERM with a bound: whatever is still ringing is cancelled and the caller gets 503. */
   abort(): void {
+    this.giveUp('failed', 503, 'Service Unavailable');
+  }
+
+  /** Cancels every live attempt and answers the caller ourselves. */
+  private giveUp(outcome: 'cancelled' | 'failed', status: number, reason: string): void {
     if (this.state !== 'trying') return;
-    this.state = 'failed';
+    this.state = outcome;
+    this.cancelLiveBranches();
+    this.respondUpstream(createResponse(this.server.request, status, reason, this.tag()));
+    this.finish(outcome, status);
+  }
+
+  private cancelLiveBranches(): void {
     for (const b of this.branches) {
       if (b.state === 'done') continue;
       this.endBranch(b, { reason: 'cancelled' });
       b.tx?.cancel();
     }
-    this.respondUpstream(
-      createResponse(this.server.request, 503, 'Service Unavailable', this.tag()),
-    );
-    this.finish('failed', 503);
   }
 
   /** The request every attempt starts from: the caller's INVITE less what we never forward. */
@@ -237,11 +234,7 @@ export class CallContext {
     this.endBranch(branch, { status: res.status });
     this.state = 'connected';
     // RFC 3261 16.7 step 10 (parallel forking): the other branches are cancelled.
-    for (const b of this.branches) {
-      if (b.state === 'done') continue;
-      this.endBranch(b, { reason: 'cancelled' });
-      b.tx?.cancel();
-    }
+    this.cancelLiveBranches();
     this.relay(res);
     this.finish('connected', res.status);
   }

@@ -106,16 +106,8 @@ export class ProxyCore implements TransactionUser {
       return;
     }
 
-    // RFC 3261 16.4: Route entries that name us are ours to remove.
     const req = request.clone();
-    let routedToUs = false;
-    for (;;) {
-      const top = req.first('route');
-      const uri = top === undefined ? undefined : routeUri(top);
-      if (!uri || !this.deps.identity.isOurs(uri)) break;
-      req.removeFirstValue('route');
-      routedToUs = true;
-    }
+    const routedToUs = this.popOurRoutes(req);
 
     const inDialog = tagOf(req.get('to') ?? '') !== undefined;
     if (inDialog) {
@@ -310,14 +302,7 @@ export class ProxyCore implements TransactionUser {
   /** ACK for a 2xx: stateless, along the same path as the rest of the dialog. */
   private forwardStateless(request: SipRequest): void {
     const req = request.clone();
-    let routedToUs = false;
-    for (;;) {
-      const top = req.first('route');
-      const uri = top === undefined ? undefined : routeUri(top);
-      if (!uri || !this.deps.identity.isOurs(uri)) break;
-      req.removeFirstValue('route');
-      routedToUs = true;
-    }
+    const routedToUs = this.popOurRoutes(req);
     if (!routedToUs) return;
     const mf = req.get('max-forwards');
     if (mf !== undefined && Number(mf) <= 0) return;
@@ -337,6 +322,18 @@ export class ProxyCore implements TransactionUser {
       String(mf === undefined ? this.deps.settings.maxForwards : Number(mf) - 1),
     );
     req.prepend('Via', this.deps.identity.via(dest, branch));
+  }
+
+  /** RFC 3261 16.4: removes the Route entries that name us; true when there was one. */
+  private popOurRoutes(req: SipRequest): boolean {
+    let removed = false;
+    for (;;) {
+      const top = req.first('route');
+      const uri = top === undefined ? undefined : routeUri(top);
+      if (!uri || !this.deps.identity.isOurs(uri)) return removed;
+      req.removeFirstValue('route');
+      removed = true;
+    }
   }
 
   /** RFC 3261 16.6 step 6/7: the top remaining Route (loose router), else the Request-URI. */

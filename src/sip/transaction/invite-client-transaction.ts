@@ -102,35 +102,30 @@ export class InviteClientTransaction implements ClientTransaction {
   private doCancel(): void {
     this.cancelWanted = false;
     this.cancelled = true;
-    const req = this.request;
-    const cancel = new SipRequest('CANCEL', req.uri);
     // RFC 3261 9.1: same Request-URI, Call-ID, To, From, CSeq number; only the top Via; the Routes.
-    cancel.append('Via', req.first('via')!);
-    for (const h of req.headers) {
-      if (h.key === 'route') cancel.headers.push({ ...h });
-    }
-    cancel.append('Max-Forwards', '70');
-    cancel.append('From', req.get('from')!);
-    cancel.append('To', req.get('to')!);
-    cancel.append('Call-ID', req.get('call-id')!);
-    cancel.append('CSeq', `${cseqNumber(req)} CANCEL`);
+    const cancel = this.sameHop('CANCEL', this.request.get('to')!);
     this.sendCancel(cancel, this.cancelHandler ?? {});
   }
 
   /** RFC 3261 17.1.1.3: the ACK for a non-2xx final response. */
   private buildAck(res: SipResponse): SipRequest {
+    return this.sameHop('ACK', res.get('to') ?? this.request.get('to')!);
+  }
+
+  /** A request for this hop built from the INVITE: its Request-URI, top Via, Routes, From, Call-ID, CSeq number. */
+  private sameHop(method: 'ACK' | 'CANCEL', to: string): SipRequest {
     const req = this.request;
-    const ack = new SipRequest('ACK', req.uri);
-    ack.append('Via', req.first('via')!);
+    const out = new SipRequest(method, req.uri);
+    out.append('Via', req.first('via')!);
     for (const h of req.headers) {
-      if (h.key === 'route') ack.headers.push({ ...h });
+      if (h.key === 'route') out.headers.push({ ...h });
     }
-    ack.append('Max-Forwards', '70');
-    ack.append('From', req.get('from')!);
-    ack.append('To', res.get('to') ?? req.get('to')!);
-    ack.append('Call-ID', req.get('call-id')!);
-    ack.append('CSeq', `${cseqNumber(req)} ACK`);
-    return ack;
+    out.append('Max-Forwards', '70');
+    out.append('From', req.get('from')!);
+    out.append('To', to);
+    out.append('Call-ID', req.get('call-id')!);
+    out.append('CSeq', `${cseqNumber(req)} ${method}`);
+    return out;
   }
 
   private armA(): void {
