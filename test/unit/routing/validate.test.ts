@@ -1,0 +1,109 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkConfig } from '../../../src/config/check-config.js';
+import { formatError, parseRouteFile, validateTable } from '../../../src/routing/index.js';
+
+// Each validation error class with its exact message; an invalid table yields no table.
+
+const gw = [{ uri: 'sip:198.51.100.10:5060' }];
+
+function errorsOf(raw: object): string[] {
+  const v = validateTable(raw);
+  expect(v.ok).toBe(false);
+  return v.ok ? [] : v.errors.map(formatError);
+}
+
+describe('route table validation', () => {
+  it.each([
+    [
+      {
+        providers: [{ id: 'a', gateways: gw }],
+        routes: [{ id: 'r', provider_id: 'a', destination: { pattern: 'spane' } }],
+      },
+      'routes[0].destination.pattern: unknown pattern "spane"',
+    ],
+    [
+      {
+        providers: [{ id: 'a', gateways: gw }],
+        routes: [{ id: 'r', provider_id: 'a', destination: { group: 'eu' } }],
+      },
+      'routes[0].destination.group: unknown group "eu"',
+    ],
+    [
+      {
+        providers: [{ id: 'a', gateways: gw }],
+        routes: [{ id: 'r', provider_id: 'a', customer_id: 'acme' }],
+      },
+      'routes[0].customer_id: unknown customer "acme"',
+    ],
+    [
+      { groups: [{ id: 'g', patterns: ['nope'] }] },
+      'groups[0].patterns[0]: unknown pattern "nope"',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: [{ uri: 'http://x' }] }] },
+      'providers[0].gateways[0].uri: "http://x" is not a gateway URI (sip:host[:port][;transport=udp|tcp])',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: [{ uri: 'sip:198.51.100.1;transport=sctp' }] }] },
+      'providers[0].gateways[0].uri: transport "sctp" is not supported (udp or tcp)',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: gw, failover: { on: ['5xx', 'sometimes'] } }] },
+      'providers[0].failover.on[1]: "sometimes" is not a trigger (a status 300-699, 3xx/4xx/5xx/6xx, trying_timeout, timeout, transport_error)',
+    ],
+    [
+      {
+        providers: [{ id: 'a', gateways: gw }],
+        routes: [{ id: 'r', provider_id: 'a', schedule: { from: '25:00' } }],
+      },
+      'routes[0].schedule.from: "25:00" is not HH:MM',
+    ],
+    [
+      { patterns: [{ id: 'p', prefixes: ['+34abc'] }] },
+      'patterns[0].prefixes[0]: "+34abc" is not a dialling prefix (digits, optional leading +)',
+    ],
+    [{ providers: [{ id: 'a' }] }, 'providers[0].gateways: is required'],
+    [{ routes: [{ id: 'r' }] }, 'routes[0].provider_id: is required'],
+    [
+      { customers: [{ id: 'c', sources: ['not-an-ip'] }] },
+      'customers[0].sources[0]: "not-an-ip" is not an IP address or CIDR',
+    ],
+    [{ routs: [] }, 'routs: unknown field "routs"'],
+  ])('%#: %s', (raw, message) => {
+    expect(errorsOf(raw)).toContain(message);
+  });
+
+  it('a YAML syntax error names the file, line and column', () => {
+    const r = parseRouteFile('routes:\n  - id: a\n   bad: [\n', 'routes.yaml');
+    expect(r.ok).toBe(false);
+    if (!r.ok)
+      expect(formatError(r.errors[0]!)).toMatch(/^routes\.yaml:\d+:\d+: YAML syntax error/);
+  });
+
+  it('check-config prints every problem in a route file with three different errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trunkroute-check-'));
+    const file = join(dir, 'routes.yaml');
+    writeFileSync(
+      file,
+      [
+        'providers:',
+        '  - id: telnyx',
+        '    gateways: [{ uri: "sip:198.51.100.10" }]',
+        'routes:',
+        '  - { id: a, provider_id: telnx }',
+        '  - { id: b, provider_id: telnyx, metric: 0 }',
+        '  - { id: c, provider_id: telnyx, priorty: 2 }',
+      ].join('\n'),
+    );
+    const r = checkConfig({ routesFile: file, env: {} });
+    expect(r.ok).toBe(false);
+    expect(r.problems).toEqual([
+      `${file}: routes[0].provider_id: unknown provider "telnx"`,
+      `${file}: routes[1].metric: must be greater than 0 (got 0)`,
+      `${file}: routes[2].priorty: unknown field "priorty"`,
+    ]);
+  });
+});
