@@ -118,13 +118,14 @@ function routePrefixes(
 /** Every route of a scope matching the number, each with its longest matching prefix. */
 export function lookup(scope: Scope | undefined, number: string): RouteMatch[] {
   if (!scope) return [];
-  const best = new Map<number, number>();
+  const out: RouteMatch[] = [];
   const max = Math.min(number.length, scope.maxPrefixLength);
+  // Longest first, so the first time a route is seen is its longest match.
   for (let len = max; len >= 1; len--) {
     const hits = scope.byPrefix.get(number.slice(0, len));
     if (!hits) continue;
-    for (const i of hits) if (!best.has(i)) best.set(i, len);
+    for (const index of hits) if (!out.some((m) => m.index === index)) out.push({ index, prefixLength: len });
   }
-  for (const i of scope.catchAll) if (!best.has(i)) best.set(i, 0);
-  return [...best].map(([index, prefixLength]) => ({ index, prefixLength }));
+  for (const index of scope.catchAll) if (!out.some((m) => m.index === index)) out.push({ index, prefixLength: 0 });
+  return out;
 }

@@ -67,8 +67,25 @@ interface Candidate extends RouteMatch {
   scope: 'customer' | 'default';
 }
 
+// Gateways are immutable once validated: their key and Request-URI host part are
+// computed once, not per call.
+const gatewayStrings = new WeakMap<Gateway, { key: string; hostPart: string }>();
+
+function strings(g: Gateway): { key: string; hostPart: string } {
+  let v = gatewayStrings.get(g);
+  if (!v) {
+    const host = g.host.includes(':') ? `[${g.host}]` : g.host;
+    v = {
+      key: `${g.transport}:${g.host}:${g.port}`,
+      hostPart: `@${host}:${g.port}${g.transport === 'tcp' ? ';transport=tcp' : ''}`,
+    };
+    gatewayStrings.set(g, v);
+  }
+  return v;
+}
+
 export function gatewayKey(g: Gateway): string {
-  return `${g.transport}:${g.host}:${g.port}`;
+  return strings(g).key;
 }
 
 /**
@@ -165,7 +182,7 @@ export function planCall(
         routeId: r.id,
         message: `${r.id} (${scope}, provider ${c.provider.id}, prefix length ${m.prefixLength}, priority ${r.priority}, metric ${r.metric}) matches`,
       });
-      candidates.push({ ...m, c, scope });
+      candidates.push({ index: m.index, prefixLength: m.prefixLength, c, scope });
     }
   };
   if (customer) consider(customer.id, 'customer');
@@ -253,6 +270,8 @@ export function planCall(
   const unhealthy: Attempt[] = [];
   const seen = new Set<string>();
   for (const { tier, x } of ordered) {
+    // Enough healthy attempts: the rest would be cut anyway.
+    if (attempts.length >= settings.max_attempts) break;
     const { route, provider } = x.c;
     const atLimit = call.providerAtLimit?.(provider.id) ?? false;
     for (const g of weightedOrder(provider.gateways, (gw) => gw.weight, random)) {
@@ -274,7 +293,7 @@ export function planCall(
         gateway: g,
         gatewayKey: key,
         number: n,
-        requestUri: `sip:${n}@${g.host.includes(':') ? `[${g.host}]` : g.host}:${g.port}${g.transport === 'tcp' ? ';transport=tcp' : ''}`,
+        requestUri: `sip:${n}${strings(g).hostPart}`,
         tier,
         fork: route.fork,
         tryingTimeoutMs: x.c.tryingTimeoutMs,
