@@ -124,8 +124,10 @@ export function lookup(scope: Scope | undefined, number: string): RouteMatch[] {
   for (let len = max; len >= 1; len--) {
     const hits = scope.byPrefix.get(number.slice(0, len));
     if (!hits) continue;
-    for (const index of hits) if (!out.some((m) => m.index === index)) out.push({ index, prefixLength: len });
+    for (const index of hits)
+      if (!out.some((m) => m.index === index)) out.push({ index, prefixLength: len });
   }
-  for (const index of scope.catchAll) if (!out.some((m) => m.index === index)) out.push({ index, prefixLength: 0 });
+  for (const index of scope.catchAll)
+    if (!out.some((m) => m.index === index)) out.push({ index, prefixLength: 0 });
   return out;
 }
