@@ -8,7 +8,7 @@ import type {
   StoreLog,
   StoreStatus,
 } from './route-store.js';
-import { EMPTY_TABLE, emptySnapshot, SnapshotHolder } from './snapshot-holder.js';
+import { emptySnapshot, SnapshotHolder } from './snapshot-holder.js';
 
 export interface RedisStoreOptions {
   url: string;
@@ -112,7 +112,10 @@ export class RedisStore implements RouteStore {
         this.cmd.get(this.k.table),
         this.cmd.get(this.k.version),
       ]);
-      const draft = text ? (JSON.parse(text) as RawTable) : structuredClone(EMPTY_TABLE);
+      // Redis lost its table (restarted empty): rebuild from our last good one.
+      const draft = text
+        ? (JSON.parse(text) as RawTable)
+        : structuredClone(this.holder.snapshot.raw);
       const next = fn(draft) ?? draft;
       const version = Number(v ?? 0) + 1;
       const built = SnapshotHolder.build(next, version);
