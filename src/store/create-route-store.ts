@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/schema.js';
 import { formatError } from '../routing/index.js';
 import { FileStore } from './file-store.js';
 import { MemoryStore } from './memory-store.js';
+import { PublishingFileStore } from './publishing-file-store.js';
 import { readRouteFile } from './read-route-file.js';
 import { RedisStore } from './redis-store.js';
 import type { RouteStore, StoreLog } from './route-store.js';
@@ -10,8 +11,17 @@ import type { RouteStore, StoreLog } from './route-store.js';
 /** The store the configuration asks for. */
 export function createRouteStore(config: ServerConfig, log: StoreLog): RouteStore {
   switch (config.routes.source) {
-    case 'file':
-      return new FileStore(config.routes.file, { watch: config.routes.watch, log });
+    case 'file': {
+      const file = new FileStore(config.routes.file, { watch: config.routes.watch, log });
+      if (!config.redis.url) return file;
+      const redis = new RedisStore({
+        url: config.redis.url,
+        keyPrefix: config.redis.key_prefix,
+        pollIntervalMs: config.routes.poll_interval_ms,
+        log,
+      });
+      return new PublishingFileStore(file, redis, log);
+    }
     case 'memory':
       return new MemoryStore(config.routes.file, log);
     case 'redis': {

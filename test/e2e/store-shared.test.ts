@@ -165,4 +165,31 @@ describe('shared and edited route tables', () => {
     const res = await calls(p, 1, 1);
     expect(res.successfulCalls).toBe(1);
   });
+
+  it('file source with a Redis URL publishes the file; an instance on Redis follows its edits', async () => {
+    const redis: RedisServer = await startRedis();
+    cleanup.push(() => redis.stop());
+    const a = await provider(1);
+    const writer = await tr(table(a.port), {
+      routes: { source: 'file' },
+      redis: { url: redis.url },
+    });
+    const follower = await tr(
+      {},
+      { routes: { source: 'redis', poll_interval_ms: 500 }, redis: { url: redis.url } },
+    );
+    const ids = async (): Promise<string[]> =>
+      (
+        (await (await api(follower, '/v1.0/routes')).json()) as { result: Array<{ id: string }> }
+      ).result.map((r) => r.id);
+    expect(await ids()).toEqual(['a']);
+    writeFileSync(
+      writer.routesFile,
+      JSON.stringify(table(a.port, [{ id: 'edited', provider_id: 'a' }])),
+    );
+    const t0 = Date.now();
+    while (Date.now() - t0 < 2000 && !(await ids()).includes('edited'))
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await ids()).toEqual(['edited']);
+  });
 });
