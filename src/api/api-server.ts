@@ -1,9 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config/schema.js';
 import { formatError } from '../routing/index.js';
 import type { RawTable, RouteStore } from '../store/route-store.js';
+import { COLLECTION_SCHEMA, ENTITY_SCHEMAS, openApiDocument } from './entity-schemas.js';
 
 export interface ApiOptions {
   config: ServerConfig['api'];
@@ -31,7 +32,39 @@ export function createApiServer(opts: ApiOptions): {
   inject: ReturnType<typeof Fastify>['inject'];
 } {
   const { config, store } = opts;
-  const app = Fastify({ logger: false });
+  const app = Fastify({
+    logger: false,
+    // Bodies are checked as sent: no type coercion, nothing removed.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: true } },
+  });
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const v = (
+      err as {
+        validation?: Array<{
+          instancePath: string;
+          message?: string;
+          params?: { missingProperty?: string };
+        }>;
+      }
+    ).validation;
+    if (v) {
+      const errors = v.map((e) => {
+        const path = [
+          'body',
+          ...e.instancePath.split('/').filter(Boolean),
+          ...(e.params?.missingProperty ? [e.params.missingProperty] : []),
+        ].join('.');
+        return { path, message: e.message ?? 'is invalid' };
+      });
+      void reply.code(400).send({
+        error: 'bad request',
+        message: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
+        errors,
+      });
+      return;
+    }
+    void reply.code(err.statusCode ?? 500).send({ error: err.name, message: err.message });
+  });
   const tokens = config.tokens.map((t) => Buffer.from(t));
 
   const authorised = (req: FastifyRequest): boolean => {
@@ -46,7 +79,7 @@ export function createApiServer(opts: ApiOptions): {
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
-    if (path === '/healthz' || path === '/metrics') return;
+    if (path === '/healthz' || path === '/metrics' || path === '/openapi.json') return;
     if (!authorised(req)) {
       await reply.code(401).send({ error: 'unauthorized', message: 'a valid token is required' });
     }
@@ -66,6 +99,8 @@ export function createApiServer(opts: ApiOptions): {
     );
   }
 
+  app.get('/openapi.json', async () => openApiDocument());
+
   app.get('/v1.0/explain', async (req, reply) => {
     const q = req.query as Record<string, string | undefined>;
     if (!q.destination) return reply.code(400).send(badRequest('query.destination', 'is required'));
@@ -84,7 +119,9 @@ export function createApiServer(opts: ApiOptions): {
       return item ? item : reply.code(404).send(notFound(name, id));
     });
 
-    app.post(`/v1.0/${name}`, async (req, reply) => {
+    const bodySchema = { schema: { body: ENTITY_SCHEMAS[COLLECTION_SCHEMA[name]!] } };
+
+    app.post(`/v1.0/${name}`, bodySchema, async (req, reply) => {
       const body = objectBody(req, reply);
       if (!body) return reply;
       const item = { ...body, id: typeof body.id === 'string' ? body.id : randomUUID() };
@@ -99,7 +136,7 @@ export function createApiServer(opts: ApiOptions): {
       });
     });
 
-    app.put(`/v1.0/${name}/:id`, async (req, reply) => {
+    app.put(`/v1.0/${name}/:id`, bodySchema, async (req, reply) => {
       const { id } = req.params as { id: string };
       const body = objectBody(req, reply);
       if (!body) return reply;

@@ -85,18 +85,56 @@ describe('admin API', () => {
     expect(store.snapshot().version).toBe(5);
   });
 
-  it('400 with the field path for a bad body; nothing changes', async () => {
+  it('400 with the field path for a bad body (shape, then whole table); nothing changes', async () => {
     const { inject, store } = await api();
-    const bad = await inject({
+    const shape = await inject({
       method: 'POST',
       url: '/v1.0/routes',
       headers: auth,
-      payload: { id: 'r', provider_id: 'telnx', priority: -1 },
+      payload: { id: 'r', priority: -1 },
     });
-    expect(bad.statusCode).toBe(400);
-    const paths = (bad.json() as { errors: Array<{ path: string }> }).errors.map((e) => e.path);
-    expect(paths).toEqual(expect.arrayContaining(['routes[0].provider_id', 'routes[0].priority']));
+    expect(shape.statusCode).toBe(400);
+    const shapePaths = (shape.json() as { errors: Array<{ path: string }> }).errors.map(
+      (e) => e.path,
+    );
+    expect(shapePaths).toEqual(expect.arrayContaining(['body.priority', 'body.provider_id']));
+    const table = await inject({
+      method: 'POST',
+      url: '/v1.0/routes',
+      headers: auth,
+      payload: { id: 'r', provider_id: 'telnx' },
+    });
+    expect(table.statusCode).toBe(400);
+    expect((table.json() as { message: string }).message).toContain(
+      'routes[0].provider_id: unknown provider "telnx"',
+    );
     expect(store.snapshot().version).toBe(1);
+  });
+
+  it('serves an OpenAPI 3.0 document whose references all resolve and whose operations all have responses', async () => {
+    const { inject } = await api();
+    const doc = (await inject({ method: 'GET', url: '/openapi.json' })).json() as {
+      openapi: string;
+      info: { title: string; version: string };
+      paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    expect(doc.openapi).toMatch(/^3\.0\.\d$/);
+    expect(doc.info.title).toBeTruthy();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1.0/routes', '/v1.0/routes/{id}', '/v1.0/explain']),
+    );
+    for (const ops of Object.values(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        expect(['get', 'post', 'put', 'delete']).toContain(method);
+        expect(Object.keys(op.responses ?? {}).length).toBeGreaterThan(0);
+      }
+    }
+    const refs = [
+      ...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g),
+    ].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThan(0);
+    for (const r of refs) expect(doc.components.schemas).toHaveProperty(r);
   });
 
   it('409 for deleting a provider a route still uses; the provider stays', async () => {
