@@ -2,8 +2,8 @@ import { watch, statSync, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { formatError } from '../routing/index.js';
 import { readRouteFile } from './read-route-file.js';
-import type { MutateResult, RouteStore, Snapshot, StoreLog, StoreStatus } from './route-store.js';
-import { emptySnapshot, SnapshotHolder } from './snapshot-holder.js';
+import type { MutateResult, RouteStore, StoreLog, StoreStatus } from './route-store.js';
+import { HeldStore, SnapshotHolder } from './snapshot-holder.js';
 
 /**
  * The route file, watched: a valid edit is live within a second, an invalid
@@ -11,8 +11,7 @@ import { emptySnapshot, SnapshotHolder } from './snapshot-holder.js';
  * stays. Editors replace files by rename, so the directory is watched, with a
  * stat poll as a backstop.
  */
-export class FileStore implements RouteStore {
-  private readonly holder = new SnapshotHolder(emptySnapshot());
+export class FileStore extends HeldStore implements RouteStore {
   private watcher?: FSWatcher;
   private poll?: NodeJS.Timeout;
   private debounce?: NodeJS.Timeout;
@@ -22,7 +21,9 @@ export class FileStore implements RouteStore {
   constructor(
     private readonly file: string,
     private readonly opts: { watch: boolean; log: StoreLog; pollMs?: number },
-  ) {}
+  ) {
+    super();
+  }
 
   async start(): Promise<void> {
     const read = readRouteFile(this.file);
@@ -55,20 +56,9 @@ export class FileStore implements RouteStore {
     if (this.debounce) clearTimeout(this.debounce);
   }
 
-  snapshot(): Snapshot {
-    return this.holder.snapshot;
-  }
-
-  onChange(cb: (s: Snapshot) => void): void {
-    this.holder.onChange(cb);
-  }
-
   status(): StoreStatus {
     return {
-      source: 'file',
-      version: this.holder.snapshot.version,
-      lastReloadAt: this.holder.lastReloadAt,
-      lastError: this.holder.lastError,
+      ...this.baseStatus('file'),
     };
   }
 

@@ -1,27 +1,20 @@
 import { existsSync } from 'node:fs';
 import { formatError } from '../routing/index.js';
 import { readRouteFile } from './read-route-file.js';
-import type {
-  MutateResult,
-  RawTable,
-  RouteStore,
-  Snapshot,
-  StoreLog,
-  StoreStatus,
-} from './route-store.js';
-import { EMPTY_TABLE, emptySnapshot, SnapshotHolder } from './snapshot-holder.js';
+import type { MutateResult, RawTable, RouteStore, StoreLog, StoreStatus } from './route-store.js';
+import { EMPTY_TABLE, HeldStore, SnapshotHolder } from './snapshot-holder.js';
 
 /**
  * The embedded default: the table lives in this process, seeded from the route
  * file when there is one, changed through the API.
  */
-export class MemoryStore implements RouteStore {
-  private readonly holder = new SnapshotHolder(emptySnapshot());
-
+export class MemoryStore extends HeldStore implements RouteStore {
   constructor(
     private readonly seedFile: string | undefined,
     private readonly log: StoreLog,
-  ) {}
+  ) {
+    super();
+  }
 
   async start(): Promise<void> {
     let raw: RawTable = EMPTY_TABLE;
@@ -40,20 +33,9 @@ export class MemoryStore implements RouteStore {
 
   async stop(): Promise<void> {}
 
-  snapshot(): Snapshot {
-    return this.holder.snapshot;
-  }
-
-  onChange(cb: (s: Snapshot) => void): void {
-    this.holder.onChange(cb);
-  }
-
   status(): StoreStatus {
     return {
-      source: 'memory',
-      version: this.holder.snapshot.version,
-      lastReloadAt: this.holder.lastReloadAt,
-      lastError: this.holder.lastError,
+      ...this.baseStatus('memory'),
     };
   }
 

@@ -1,14 +1,7 @@
 import { Redis } from 'ioredis';
 import { formatError } from '../routing/index.js';
-import type {
-  MutateResult,
-  RawTable,
-  RouteStore,
-  Snapshot,
-  StoreLog,
-  StoreStatus,
-} from './route-store.js';
-import { emptySnapshot, SnapshotHolder } from './snapshot-holder.js';
+import type { MutateResult, RawTable, RouteStore, StoreLog, StoreStatus } from './route-store.js';
+import { HeldStore, SnapshotHolder } from './snapshot-holder.js';
 
 export interface RedisStoreOptions {
   url: string;
@@ -26,8 +19,7 @@ export interface RedisStoreOptions {
  * instance follows by pub/sub, with a version poll as the backstop, and keeps
  * its last good snapshot while Redis is away.
  */
-export class RedisStore implements RouteStore {
-  private readonly holder = new SnapshotHolder(emptySnapshot());
+export class RedisStore extends HeldStore implements RouteStore {
   private readonly cmd: Redis;
   private readonly sub: Redis;
   private poll?: NodeJS.Timeout;
@@ -35,6 +27,7 @@ export class RedisStore implements RouteStore {
   private readonly k: { table: string; version: string; channel: string };
 
   constructor(private readonly opts: RedisStoreOptions) {
+    super();
     const common = {
       lazyConnect: true,
       maxRetriesPerRequest: 1,
@@ -87,20 +80,9 @@ export class RedisStore implements RouteStore {
     this.sub.disconnect();
   }
 
-  snapshot(): Snapshot {
-    return this.holder.snapshot;
-  }
-
-  onChange(cb: (s: Snapshot) => void): void {
-    this.holder.onChange(cb);
-  }
-
   status(): StoreStatus {
     return {
-      source: 'redis',
-      version: this.holder.snapshot.version,
-      lastReloadAt: this.holder.lastReloadAt,
-      lastError: this.holder.lastError,
+      ...this.baseStatus('redis'),
       connected: this.connected,
     };
   }

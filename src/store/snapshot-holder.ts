@@ -55,3 +55,25 @@ export function emptySnapshot(): Snapshot {
   if (!built.ok) throw new Error('the empty table must be valid');
   return built.snapshot;
 }
+
+/** What every store does the same way: hold the snapshot, tell listeners, report status. */
+export abstract class HeldStore {
+  protected readonly holder = new SnapshotHolder(emptySnapshot());
+
+  snapshot(): Snapshot {
+    return this.holder.snapshot;
+  }
+
+  onChange(cb: (s: Snapshot) => void): void {
+    this.holder.onChange(cb);
+  }
+
+  protected baseStatus(source: StoreStatus['source']): StoreStatus {
+    return {
+      source,
+      version: this.holder.snapshot.version,
+      lastReloadAt: this.holder.lastReloadAt,
+      lastError: this.holder.lastError,
+    };
+  }
+}

@@ -92,32 +92,19 @@ export class TransactionLayer {
     handler: ClientTransactionHandler,
     connectionId?: string,
   ): ClientTransaction {
+    if (req.method !== 'INVITE') return this.startClient(req, destination, handler, connectionId);
     const branch = topBranch(req) ?? '';
-    const method = req.method;
-    const id = `${branch}|${method}`;
-    let tx: ClientTx;
-    if (method === 'INVITE') {
-      tx = new InviteClientTransaction(
-        this.ctx,
-        id,
-        branch,
-        req,
-        destination,
-        handler,
-        (cancel, h) => this.startClient(cancel, destination, h, connectionId),
-        connectionId,
-      );
-    } else {
-      tx = new NonInviteClientTransaction(
-        this.ctx,
-        id,
-        branch,
-        req,
-        destination,
-        handler,
-        connectionId,
-      );
-    }
+    const id = `${branch}|INVITE`;
+    const tx = new InviteClientTransaction(
+      this.ctx,
+      id,
+      branch,
+      req,
+      destination,
+      handler,
+      (cancel, h) => void this.startClient(cancel, destination, h, connectionId),
+      connectionId,
+    );
     this.clients.set(id, tx);
     tx.start();
     return tx;
@@ -140,7 +127,7 @@ export class TransactionLayer {
     destination: Endpoint,
     handler: Partial<ClientTransactionHandler>,
     connectionId?: string,
-  ): void {
+  ): ClientTransaction {
     const branch = topBranch(req) ?? '';
     const id = `${branch}|${req.method}`;
     const tx = new NonInviteClientTransaction(
@@ -154,6 +141,7 @@ export class TransactionLayer {
     );
     this.clients.set(id, tx);
     tx.start();
+    return tx;
   }
 
   private onInbound(inbound: Inbound): void {
