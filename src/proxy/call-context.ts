@@ -66,6 +66,7 @@ export class CallContext {
   private readonly startedWall: number;
   private readonly base: SipRequest;
   private readonly upstream: Endpoint;
+  private readonly branchPrefix: string;
 
   constructor(
     private readonly deps: CallContextDeps,
@@ -78,6 +79,8 @@ export class CallContext {
     this.startedWall = deps.clock.wallNow();
     this.upstream = server.source;
     this.base = this.prepareBase(request);
+    // The loop hash covers the request as received: once per call, not per attempt.
+    this.branchPrefix = `${OUR_BRANCH_PREFIX}${loopHash(this.base)}.`;
   }
 
   get callId(): string {
@@ -180,7 +183,7 @@ export class CallContext {
       if (outer !== inner) req.prepend('Record-Route', outer);
     }
     // RFC 3261 16.6 step 8: our Via, a new branch per attempt, carrying the loop hash.
-    const branchId = `${OUR_BRANCH_PREFIX}${loopHash(this.base)}.${this.deps.newBranch().slice(7)}`;
+    const branchId = `${this.branchPrefix}${this.deps.newBranch().slice(7)}`;
     req.prepend('Via', this.deps.identity.via(dest, branchId));
 
     // The trying timeout: no 1xx within it means this gateway is not there (DESIGN §4).

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/store/redis-store.js';
 import { startRedis, type RedisServer } from './harness/redis.js';
+import { within } from '../fakes/within.js';
 
 // The shared route table on a real redis-server (no mock): two instances follow
 // each other's writes, keep routing while Redis is away, and follow again after.
@@ -20,15 +21,6 @@ afterAll(async () => {
   for (const s of stores) await s.stop();
   await redis.stop();
 });
-
-async function within(ms: number, cond: () => boolean): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
-}
 
 function instance(): RedisStore {
   const s = new RedisStore({ url: redis.url, keyPrefix: 'test:', pollIntervalMs: 500, log, seed });

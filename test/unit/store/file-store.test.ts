@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../../src/store/file-store.js';
+import { within } from '../../fakes/within.js';
 
 // The route file, watched: good edits go live within a second, bad ones are refused
 // with the field named and the old table stays.
@@ -21,15 +22,6 @@ const log = {
 
 function table(routes: string): string {
   return `providers:\n  - id: telnyx\n    gateways: [{ uri: "sip:198.51.100.10" }]\nroutes:\n${routes}\n`;
-}
-
-async function within(ms: number, cond: () => boolean): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
 }
 
 async function store(text: string): Promise<{ s: FileStore; file: string }> {
