@@ -189,6 +189,88 @@ export const schema = {
       sensitive: true,
     },
   },
+  health: {
+    probe_enabled: {
+      doc: "OPTIONS probing of every gateway, unless a provider's probe.enabled says otherwise. Off by default: probing sends traffic to every gateway of the table from the moment it loads.",
+      format: Boolean,
+      default: false,
+      env: 'TRUNKROUTE_HEALTH_PROBE_ENABLED',
+    },
+    probe_interval_ms: {
+      doc: 'Time between two OPTIONS probes of one gateway.',
+      format: 'nat',
+      default: 10000,
+      env: 'TRUNKROUTE_HEALTH_PROBE_INTERVAL_MS',
+    },
+    probe_timeout_ms: {
+      doc: 'A probe with no final response within this long failed.',
+      format: 'nat',
+      default: 2000,
+      env: 'TRUNKROUTE_HEALTH_PROBE_TIMEOUT_MS',
+    },
+    probe_alive_codes: {
+      doc: 'Probe responses that show a gateway is there: classes (2xx) or codes (404). Any answer but a 5xx, by default.',
+      format: 'string-list',
+      default: ['2xx', '3xx', '4xx', '6xx'],
+      env: 'TRUNKROUTE_HEALTH_PROBE_ALIVE_CODES',
+    },
+    probe_down_after: {
+      doc: 'Failed probes in a row that mark a gateway down (skipped by new calls).',
+      format: 'nat',
+      default: 3,
+      env: 'TRUNKROUTE_HEALTH_PROBE_DOWN_AFTER',
+    },
+    probe_up_after: {
+      doc: 'Successful probes in a row that bring a down gateway back.',
+      format: 'nat',
+      default: 2,
+      env: 'TRUNKROUTE_HEALTH_PROBE_UP_AFTER',
+    },
+    breaker_failures: {
+      doc: 'Consecutive failures of one gateway (timeouts, transport errors, 5xx, failed probes) within breaker_window_ms that open its breaker; 0 = only Retry-After opens it.',
+      format: 'nat',
+      default: 5,
+      env: 'TRUNKROUTE_HEALTH_BREAKER_FAILURES',
+    },
+    breaker_window_ms: {
+      doc: 'The window in which those failures count.',
+      format: 'nat',
+      default: 30000,
+      env: 'TRUNKROUTE_HEALTH_BREAKER_WINDOW_MS',
+    },
+    breaker_cooldown_ms: {
+      doc: 'How long an open breaker keeps a gateway out before one trial call or probe is let through (half-open).',
+      format: 'nat',
+      default: 30000,
+      env: 'TRUNKROUTE_HEALTH_BREAKER_COOLDOWN_MS',
+    },
+    max_call_ms: {
+      doc: 'An answered call holds its provider and customer slots until its BYE passes; one whose BYE never comes is released after this long.',
+      format: 'nat',
+      default: 14400000,
+      env: 'TRUNKROUTE_HEALTH_MAX_CALL_MS',
+    },
+    lease_ms: {
+      doc: 'With Redis: a call slot not refreshed for this long is freed, so an instance that dies leaks no slot.',
+      format: 'nat',
+      default: 30000,
+      env: 'TRUNKROUTE_HEALTH_LEASE_MS',
+    },
+    sync_poll_ms: {
+      doc: 'With Redis: how often shared breaker state is read back, as a backstop to pub/sub.',
+      format: 'nat',
+      default: 2000,
+      env: 'TRUNKROUTE_HEALTH_SYNC_POLL_MS',
+    },
+  },
+  records: {
+    stream_max_len: {
+      doc: 'With Redis: call records are appended to the stream <key_prefix>calls, capped at about this many entries; 0 = no stream.',
+      format: 'nat',
+      default: 100000,
+      env: 'TRUNKROUTE_RECORDS_STREAM_MAX_LEN',
+    },
+  },
   log: {
     level: {
       doc: 'Log level: fatal, error, warn, info, debug, trace, silent.',
@@ -226,5 +308,20 @@ export interface ServerConfig {
   };
   redis: { url: string; key_prefix: string };
   api: { enabled: boolean; address: string; port: number; tokens: string[] };
+  health: {
+    probe_enabled: boolean;
+    probe_interval_ms: number;
+    probe_timeout_ms: number;
+    probe_alive_codes: string[];
+    probe_down_after: number;
+    probe_up_after: number;
+    breaker_failures: number;
+    breaker_window_ms: number;
+    breaker_cooldown_ms: number;
+    max_call_ms: number;
+    lease_ms: number;
+    sync_poll_ms: number;
+  };
+  records: { stream_max_len: number };
   log: { level: string };
 }

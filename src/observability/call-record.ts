@@ -13,7 +13,14 @@ export interface AttemptRecord {
   /** Final status from the provider, when one came. */
   status?: number;
   /** Why the attempt ended without a final status from the provider. */
-  reason?: 'trying_timeout' | 'timeout' | 'transport_error' | 'cancelled' | 'ring_timeout';
+  reason?:
+    | 'trying_timeout'
+    | 'timeout'
+    | 'transport_error'
+    | 'cancelled'
+    | 'ring_timeout'
+    /** Skipped: the provider was at its max_calls or max_cps (nothing was sent). */
+    | 'provider_limit';
   /** Milliseconds from sending the INVITE to the first response of any kind. */
   first_response_ms?: number;
   /** Milliseconds from sending the INVITE to the end of the attempt. */
@@ -33,5 +40,10 @@ export interface CallRecord {
   /** The final status the caller got. */
   status: number;
   attempts: AttemptRecord[];
+  /** Milliseconds from the caller's INVITE to its final response. */
   duration_ms: number;
+  /** Post-dial delay: milliseconds to the first 18x or 2xx relayed to the caller. */
+  pdd_ms?: number;
+  /** This instance (`host:pid`), for records gathered from many. */
+  instance?: string;
 }

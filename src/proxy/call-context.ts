@@ -7,6 +7,7 @@ import type {
 } from '../sip/transaction/types.js';
 import type { Endpoint } from '../sip/transport/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import type { AcquireResult } from '../health/limit-counter.js';
 import type { AttemptRecord, CallOutcome, CallRecord } from '../observability/call-record.js';
 import { chooseBestResponse, type Attempt, type FailoverEvent } from '../routing/index.js';
 import { parseUri } from '../sip/message/sip-uri.js';
@@ -29,6 +30,13 @@ export interface CallContextDeps {
   forwardResponseUpstream(res: SipResponse): void;
   /** Every attempt's end, for breakers and metrics. */
   onAttemptEnd?(attempt: Attempt, record: AttemptRecord, retryAfterSeconds?: number): void;
+  /**
+   * Takes the provider's call slot before an attempt is sent (max_calls,
+   * max_cps); refused = the attempt is skipped. A shared counter answers later.
+   */
+  admitAttempt?(attempt: Attempt, holder: string): AcquireResult | Promise<AcquireResult>;
+  /** Gives an attempt's slot back (every attempt but the one that answered). */
+  releaseAttempt?(attempt: Attempt, holder: string): void;
   onCallEnd(record: CallRecord, ctx: CallContext): void;
   maxForwards: number;
   recordRoute: boolean;
@@ -51,6 +59,12 @@ interface Branch {
   /** The final event that ended it, for the tier decision. */
   event?: FailoverEvent;
   response?: SipResponse;
+  /** Holds a provider slot (given back when it ends, unless it answered). */
+  admitted?: boolean;
+  /** Never sent: the provider was at its limit. Always moves on. */
+  skipped?: boolean;
+  /** The answered attempt: its slot stays with the call. */
+  keep?: boolean;
 }
 
 /**
@@ -67,6 +81,9 @@ export class CallContext {
   private readonly base: SipRequest;
   private readonly upstream: Endpoint;
   private readonly branchPrefix: string;
+  private pddAt?: number;
+  /** The attempt that answered, once connected: its provider slot is held for the call. */
+  connectedAttempt?: Attempt;
 
   constructor(
     private readonly deps: CallContextDeps,
@@ -164,7 +181,40 @@ export class CallContext {
       },
     };
     this.branches.push(branch);
+    const admission = this.deps.admitAttempt?.(attempt, this.holder(attempt));
+    if (admission === undefined) this.sendAttempt(branch);
+    else if (admission instanceof Promise) {
+      admission.then(
+        (r) => this.admitted(branch, r),
+        // A counter that fails never blocks a call.
+        () => this.admitted(branch, { ok: true }),
+      );
+    } else this.admitted(branch, admission);
+  }
 
+  /** The slot holder of one attempt: the server transaction and the attempt's position. */
+  holder(attempt: Attempt): string {
+    return `${this.server.id}#${attempt.index}`;
+  }
+
+  private admitted(branch: Branch, r: AcquireResult): void {
+    if (branch.state === 'done') {
+      // The call ended while the slot was being taken (CANCEL): give it back.
+      if (r.ok) this.deps.releaseAttempt?.(branch.attempt, this.holder(branch.attempt));
+      return;
+    }
+    if (!r.ok) {
+      branch.skipped = true;
+      this.branchFailed(branch, { kind: 'transport_error' }, undefined, 'provider_limit');
+      return;
+    }
+    branch.admitted = true;
+    this.sendAttempt(branch);
+  }
+
+  private sendAttempt(branch: Branch): void {
+    const attempt = branch.attempt;
+    branch.startedAt = this.deps.clock.now();
     const uri = parseUri(attempt.requestUri);
     const dest = uri && uriEndpoint(uri);
     if (!dest) {
@@ -234,6 +284,8 @@ export class CallContext {
       this.deps.forwardResponseUpstream(this.stripOurVia(res));
       return;
     }
+    branch.keep = true;
+    this.connectedAttempt = branch.attempt;
     this.endBranch(branch, { status: res.status });
     this.state = 'connected';
     // RFC 3261 16.7 step 10 (parallel forking): the other branches are cancelled.
@@ -264,10 +316,9 @@ export class CallContext {
     // Wait for the rest of a parallel tier before deciding.
     if (this.branches.some((b) => b.state !== 'done')) return;
     const tier = this.branches.filter((b) => b.attempt.tier === branch.attempt.tier && b.event);
-    const stopper = tier.find((b) => !b.attempt.failover.shouldFailover(b.event!));
-    if (stopper) {
+    const stops = tier.filter((b) => !b.skipped && !b.attempt.failover.shouldFailover(b.event!));
+    if (stops.length > 0) {
       // A final outside the trigger set (486, 401, 407...) goes to the caller as it is.
-      const stops = tier.filter((b) => !b.attempt.failover.shouldFailover(b.event!));
       this.fail(stops);
       return;
     }
@@ -275,7 +326,21 @@ export class CallContext {
   }
 
   private exhausted(): void {
-    this.fail(this.branches);
+    if (this.branches.length > 0 && this.branches.every((b) => b.skipped)) {
+      // Nothing was sent: every provider is at its limit. The caller may retry shortly.
+      const res = createResponse(
+        this.server.request,
+        503,
+        'Service Unavailable: provider limits reached',
+        this.tag(),
+      );
+      res.append('Retry-After', '1');
+      this.respondUpstream(res);
+      this.state = 'failed';
+      this.finish('failed', 503);
+      return;
+    }
+    this.fail(this.branches.filter((b) => !b.skipped));
   }
 
   /** RFC 3261 16.7 step 6: the best of the responses we have; 408 when none came. */
@@ -310,10 +375,16 @@ export class CallContext {
     }
     if (end.status !== undefined) branch.record.status = end.status;
     if (end.reason !== undefined) branch.record.reason = end.reason;
-    this.deps.onAttemptEnd?.(branch.attempt, branch.record, retryAfter);
+    if (branch.admitted && !branch.keep) {
+      this.deps.releaseAttempt?.(branch.attempt, this.holder(branch.attempt));
+    }
+    if (!branch.skipped) this.deps.onAttemptEnd?.(branch.attempt, branch.record, retryAfter);
   }
 
   private relay(res: SipResponse): void {
+    if (this.pddAt === undefined && res.status > 100 && res.status < 300) {
+      this.pddAt = this.deps.clock.now();
+    }
     this.respondUpstream(this.stripOurVia(res));
   }
 
@@ -345,6 +416,7 @@ export class CallContext {
       status,
       attempts: this.branches.map((b) => b.record),
       duration_ms: Math.round(this.deps.clock.now() - this.startedAt),
+      ...(this.pddAt !== undefined ? { pdd_ms: Math.round(this.pddAt - this.startedAt) } : {}),
     };
     this.deps.onCallEnd(record, this);
   }

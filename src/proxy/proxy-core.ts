@@ -14,7 +14,10 @@ import { responseDestination } from '../sip/transaction/response-destination.js'
 import type { Endpoint } from '../sip/transport/types.js';
 import type { Clock } from '../util/clock.js';
 import type { AttemptRecord, CallRecord } from '../observability/call-record.js';
-import { planCall, type Attempt, type CompiledTable, type Plan } from '../routing/index.js';
+import { planCall, type CompiledTable, type Plan } from '../routing/index.js';
+import type { Customer } from '../routing/model.js';
+import type { AcquireResult } from '../health/limit-counter.js';
+import type { Slot } from '../health/health-monitor.js';
 import { CallContext } from './call-context.js';
 import { checkRequest } from './request-checks.js';
 import { fnv1a } from './loop-hash.js';
@@ -31,11 +34,21 @@ export interface ProxySettings {
   ringTimeoutMs: number;
 }
 
-/** Facts about gateways and providers kept outside the pure routing engine (issue 6). */
+/** Gateway health and call slots, kept outside the pure routing engine (src/health). */
 export interface HealthView {
   gatewayOpen(gatewayKey: string): boolean;
   providerAtLimit(providerId: string): boolean;
-  onAttemptEnd(attempt: Attempt, record: AttemptRecord, retryAfterSeconds?: number): void;
+  onAttemptEnd(gatewayKey: string, record: AttemptRecord, retryAfterSeconds?: number): void;
+  admitAttempt(
+    providerId: string,
+    gatewayKey: string,
+    holder: string,
+  ): AcquireResult | Promise<AcquireResult>;
+  admitCall(customer: Customer, holder: string): AcquireResult | Promise<AcquireResult>;
+  release(slot: Slot): void;
+  /** An answered call keeps its slots until callEnded (its BYE). */
+  holdCall(callId: string, slots: Slot[]): void;
+  callEnded(callId: string): void;
 }
 
 export interface ProxyCoreDeps {
@@ -64,6 +77,8 @@ export class ProxyCore implements TransactionUser {
   private readonly calls = new Map<string, CallContext>();
   /** In-dialog INVITEs we forwarded, by server transaction id (for CANCEL). */
   private readonly pending = new Map<string, ClientTransaction>();
+  /** New calls waiting for a shared customer slot, by server transaction id. */
+  private readonly admitting = new Map<string, { cancelled: boolean }>();
   private readonly supported: ReadonlySet<string>;
   private draining = false;
 
@@ -179,6 +194,12 @@ export class ProxyCore implements TransactionUser {
       ctx.cancelByCaller();
       return;
     }
+    const waiting = this.admitting.get(target.id);
+    if (waiting) {
+      waiting.cancelled = true;
+      target.respond(createResponse(target.request, 487, 'Request Terminated', this.tag()));
+      return;
+    }
     const tx = this.pending.get(target.id);
     if (tx) tx.cancel();
   }
@@ -245,16 +266,89 @@ export class ProxyCore implements TransactionUser {
       return;
     }
 
-    const ctx = new CallContext(
+    const customer = plan.customer;
+    const callHolder = server.id;
+    const limited =
+      health && customer && (customer.max_calls !== undefined || customer.max_cps !== undefined);
+    if (!health || !customer || !limited) {
+      this.startCall(req, server, plan, facts);
+      return;
+    }
+    const admission = health.admitCall(customer, callHolder);
+    const proceed = (r: AcquireResult): void => {
+      if (!r.ok) {
+        // RFC 3261 21.5.4: 503 with Retry-After, the customer is over its own limit.
+        const res = createResponse(
+          incoming.request,
+          503,
+          `Service Unavailable: customer ${r.refusal === 'max_cps' ? 'call rate' : 'call'} limit reached`,
+          this.tag(),
+        );
+        res.append('Retry-After', r.refusal === 'max_cps' ? '1' : '5');
+        server.respond(res);
+        this.record(facts, req, 'rejected', 503, []);
+        return;
+      }
+      const slot: Slot = { scope: 'customer', id: customer.id, holder: callHolder };
+      this.startCall(req, server, plan, facts, slot);
+    };
+    if (!(admission instanceof Promise)) {
+      proceed(admission);
+      return;
+    }
+    const waiting = { cancelled: false };
+    this.admitting.set(server.id, waiting);
+    admission
+      .catch((): AcquireResult => ({ ok: true }))
+      .then((r) => {
+        this.admitting.delete(server.id);
+        if (waiting.cancelled) {
+          if (r.ok) health.release({ scope: 'customer', id: customer.id, holder: callHolder });
+          this.record(facts, req, 'cancelled', 487, []);
+          return;
+        }
+        proceed(r);
+      })
+      .catch((err: unknown) => {
+        this.deps.log?.('call setup failed', { error: String(err) });
+      });
+  }
+
+  private startCall(
+    req: SipRequest,
+    server: ServerTransaction,
+    plan: Plan,
+    facts: { source: string; customer?: string; destination: string },
+    customerSlot?: Slot,
+  ): void {
+    const health = this.deps.health;
+    const customerHeaderName = this.deps.routes().table.settings.customer_header;
+    const ctx: CallContext = new CallContext(
       {
         identity: this.deps.identity,
         clock: this.deps.clock,
         sendRequest: (r, d, h) => this.deps.transactions.sendRequest(r, d, h),
         newBranch: () => this.deps.transactions.newBranch(),
         forwardResponseUpstream: (res) => this.sendUpstream(res),
-        onAttemptEnd: health ? (a, r, ra) => health.onAttemptEnd(a, r, ra) : undefined,
+        onAttemptEnd: health ? (a, r, ra) => health.onAttemptEnd(a.gatewayKey, r, ra) : undefined,
+        admitAttempt: health
+          ? (a, holder) => health.admitAttempt(a.providerId, a.gatewayKey, holder)
+          : undefined,
+        releaseAttempt: health
+          ? (a, holder) => health.release({ scope: 'provider', id: a.providerId, holder })
+          : undefined,
         onCallEnd: (record) => {
           this.calls.delete(server.id);
+          if (health) {
+            const won = ctx.connectedAttempt;
+            if (record.outcome === 'connected' && won) {
+              const slots: Slot[] = [
+                { scope: 'provider', id: won.providerId, holder: ctx.holder(won) },
+              ];
+              if (customerSlot) slots.push(customerSlot);
+              health.holdCall(record.call_id, slots);
+            } else if (customerSlot) health.release(customerSlot);
+          }
           this.deps.onCallRecord?.(record);
         },
         maxForwards: this.deps.settings.maxForwards,
@@ -273,6 +367,8 @@ export class ProxyCore implements TransactionUser {
 
   /** A request inside a dialog we record-routed: forwarded statefully to the next hop. */
   private forwardInDialog(req: SipRequest, server: ServerTransaction): void {
+    // A BYE ends the dialog, whichever side sends it: the call's slots are free.
+    if (req.method === 'BYE') this.deps.health?.callEnded(req.get('call-id') ?? '');
     const dest = this.nextHop(req);
     if (!dest) {
       server.respond(createResponse(server.request, 404, 'Not Found: no next hop', this.tag()));

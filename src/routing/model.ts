@@ -24,7 +24,28 @@ export interface Provider {
   failover?: FailoverSpec;
   max_calls?: number;
   max_cps?: number;
+  /** OPTIONS probing, over the server's `health.probe_*` defaults. */
+  probe?: ProbeOverride;
+  /** Circuit breaker, over the server's `health.breaker_*` defaults. */
+  breaker?: BreakerOverride;
   enabled: boolean;
+}
+
+export interface ProbeOverride {
+  enabled?: boolean;
+  interval_ms?: number;
+  timeout_ms?: number;
+  /** Classes ("2xx") or codes ("404") that count as alive. */
+  alive_codes?: string[];
+  down_after?: number;
+  up_after?: number;
+}
+
+export interface BreakerOverride {
+  /** Consecutive failures within window_ms that open it; 0 = never opened by failures. */
+  failures?: number;
+  window_ms?: number;
+  cooldown_ms?: number;
 }
 
 export interface Pattern {

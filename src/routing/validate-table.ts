@@ -5,9 +5,11 @@ import {
   type Customer,
   type Day,
   type Destination,
+  type BreakerOverride,
   type Gateway,
   type Group,
   type Pattern,
+  type ProbeOverride,
   type Provider,
   type Route,
   type RouteTable,
@@ -184,6 +186,40 @@ class Checker {
     });
     return { on };
   }
+
+  probe(o: Obj, path: string): ProbeOverride | undefined {
+    const p = join(path, 'probe');
+    if (o.probe === undefined || o.probe === null) return undefined;
+    const po = this.obj(o.probe, p);
+    if (!po) return undefined;
+    this.known(po, p, ['enabled', 'interval_ms', 'timeout_ms', 'alive_codes', 'down_after', 'up_after']);
+    const codes = po.alive_codes === undefined ? undefined : this.strings(po, 'alive_codes', p);
+    codes?.forEach((code, i) => {
+      if (!/^([1-6]xx|[1-6]\d\d)$/i.test(code))
+        this.err(`${p}.alive_codes[${i}]`, `"${code}" is not a status (200) or a class (2xx)`);
+    });
+    return {
+      enabled: po.enabled === undefined ? undefined : this.bool(po, 'enabled', p, true),
+      interval_ms: this.int(po, 'interval_ms', p, { min: 100, max: 3_600_000 }),
+      timeout_ms: this.int(po, 'timeout_ms', p, { min: 50, max: 60_000 }),
+      alive_codes: codes,
+      down_after: this.int(po, 'down_after', p, { min: 1, max: 100 }),
+      up_after: this.int(po, 'up_after', p, { min: 1, max: 100 }),
+    };
+  }
+
+  breaker(o: Obj, path: string): BreakerOverride | undefined {
+    const p = join(path, 'breaker');
+    if (o.breaker === undefined || o.breaker === null) return undefined;
+    const bo = this.obj(o.breaker, p);
+    if (!bo) return undefined;
+    this.known(bo, p, ['failures', 'window_ms', 'cooldown_ms']);
+    return {
+      failures: this.int(bo, 'failures', p, { min: 0, max: 1000 }),
+      window_ms: this.int(bo, 'window_ms', p, { min: 100, max: 3_600_000 }),
+      cooldown_ms: this.int(bo, 'cooldown_ms', p, { min: 100, max: 3_600_000 }),
+    };
+  }
 }
 
 function join(path: string, key: string): string {
@@ -315,6 +351,8 @@ export function validateTable(raw: unknown): ValidationResult {
       'failover',
       'max_calls',
       'max_cps',
+      'probe',
+      'breaker',
       'enabled',
     ]);
     const id = c.id(o, path, providerIds, 'provider');
@@ -337,6 +375,8 @@ export function validateTable(raw: unknown): ValidationResult {
       failover: c.failover(o, path),
       max_calls: c.int(o, 'max_calls', path, { positive: true }),
       max_cps: c.int(o, 'max_cps', path, { positive: true }),
+      probe: c.probe(o, path),
+      breaker: c.breaker(o, path),
       enabled: c.bool(o, 'enabled', path, true),
     });
   });
