@@ -11,10 +11,21 @@ import { explainPlan, planCall } from './routing/index.js';
 import { systemClock } from './util/clock.js';
 import type { Logger } from './observability/logger.js';
 import { parseListen } from './config/parse-listen.js';
+import { hostname } from 'node:os';
+import { Redis } from 'ioredis';
+import { HealthMonitor, type HealthDefaults } from './health/health-monitor.js';
+import { LocalLimitCounter, type LimitCounter } from './health/limit-counter.js';
+import { RedisLimitCounter } from './health/redis-limit-counter.js';
+import { RedisBreakerSync } from './health/redis-breaker-sync.js';
+import { optionsProbe } from './proxy/options-probe.js';
+import { Metrics } from './observability/metrics.js';
+import { CallRecordStream } from './observability/call-record-stream.js';
 
 export interface RunningServer {
   proxy: ProxyCore;
   store: RouteStore;
+  health: HealthMonitor;
+  metrics: Metrics;
   /** Stops taking calls, lets calls in setup finish within the bound, then closes everything. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -42,12 +53,72 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   const identity = new ProxyIdentity(transport, config.sip.advertised_address);
   // Weighted choices only need a uniform draw; crypto's is fast enough and not guessable.
   const random = (): number => randomInt(0, 2 ** 47) / 2 ** 47;
+  const instance = `${hostname()}:${process.pid}`;
+  const shared = config.redis.url ? sharedHealthRedis(config.redis.url) : undefined;
+  const counter: LimitCounter = shared
+    ? new RedisLimitCounter({
+        redis: shared.cmd,
+        keyPrefix: config.redis.key_prefix,
+        instanceId: instance,
+        leaseMs: config.health.lease_ms,
+        now: () => systemClock.wallNow(),
+        log: (event, detail) => log.warn(detail, event),
+      })
+    : new LocalLimitCounter(() => systemClock.wallNow());
+  let health: HealthMonitor | undefined = undefined;
+  const sync = shared
+    ? new RedisBreakerSync({
+        cmd: shared.cmd,
+        sub: shared.sub,
+        keyPrefix: config.redis.key_prefix,
+        instanceId: instance,
+        pollMs: config.health.sync_poll_ms,
+        gateways: () => health?.gatewayKeys() ?? [],
+        onRemote: (ev) => health?.applyRemote(ev),
+      })
+    : undefined;
+  health = new HealthMonitor({
+    clock: systemClock,
+    defaults: healthDefaults(config),
+    counter,
+    probe: optionsProbe(transactions, identity, systemClock),
+    sharing: sync,
+    onEvent: (event, detail) => log.info(detail, event),
+  });
+  const monitor = health;
+  monitor.setTable(store.snapshot().table);
+
+  const metrics = new Metrics({
+    sipCounters: () => transport.counters,
+    activeCalls: () =>
+      store.snapshot().table.providers.map((p) => ({
+        provider: p.id,
+        calls: monitor.activeCalls(p.id),
+      })),
+    gateways: () => monitor.gateways(),
+    routeVersion: () => store.snapshot().version,
+  });
+  store.onChange((s) => {
+    monitor.setTable(s.table);
+    metrics.reload('applied');
+  });
+  store.onRefuse(() => metrics.reload('refused'));
+  const stream =
+    shared && config.records.stream_max_len > 0
+      ? new CallRecordStream(
+          shared.cmd,
+          `${config.redis.key_prefix}calls`,
+          config.records.stream_max_len,
+        )
+      : undefined;
+
   const proxy = new ProxyCore({
     transactions,
     identity,
     clock: systemClock,
     random,
     routes: () => store.snapshot().compiled,
+    health: monitor,
     settings: {
       mode: config.proxy.mode,
       redirectStatus: config.proxy.redirect_status,
@@ -56,7 +127,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       recordRoute: config.proxy.record_route,
       ringTimeoutMs: config.proxy.ring_timeout_ms,
     },
-    onCallRecord: (record) => log.info({ call: record }, 'call'),
+    onCallRecord: (record) => {
+      record.instance = instance;
+      metrics.observeCall(record);
+      log.info({ call: record }, 'call');
+      stream?.append(record);
+    },
     log: (event, detail) => log.error(detail, event),
   });
   transactions.setUser(proxy);
@@ -77,8 +153,17 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         },
         health: () => {
           const st = store.status();
-          return { ok: true, details: { ...st, calls_in_setup: proxy.callsInSetup } };
+          return {
+            ok: true,
+            details: {
+              ...st,
+              calls_in_setup: proxy.callsInSetup,
+              answered_calls_held: monitor.heldCalls,
+              gateways: monitor.gateways(),
+            },
+          };
         },
+        metrics: () => metrics.text(),
       })
     : undefined;
   const apiAddress = api ? await api.start() : undefined;
@@ -105,12 +190,56 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       // Give the final responses and CANCELs a moment on the wire before the sockets close.
       await new Promise((r) => setTimeout(r, 100));
       await api?.stop();
+      monitor.close();
+      sync?.close();
+      await counter.close();
       transactions.close();
       await transport.close();
       await store.stop();
+      if (shared) await Promise.all([shared.cmd.quit(), shared.sub.quit()]).catch(() => {});
       log.info({}, 'stopped');
     })();
     return stopping;
   };
-  return { proxy, store, shutdown };
+  return { proxy, store, health: monitor, metrics, shutdown };
+}
+
+/** The server's health settings as the monitor takes them (per-provider entries override them). */
+function healthDefaults(config: ServerConfig): HealthDefaults {
+  const h = config.health;
+  return {
+    probe: {
+      enabled: h.probe_enabled,
+      intervalMs: h.probe_interval_ms,
+      timeoutMs: h.probe_timeout_ms,
+      aliveCodes: h.probe_alive_codes,
+      downAfter: h.probe_down_after,
+      upAfter: h.probe_up_after,
+    },
+    breaker: {
+      failures: h.breaker_failures,
+      windowMs: h.breaker_window_ms,
+      cooldownMs: h.breaker_cooldown_ms,
+    },
+    maxCallMs: h.max_call_ms,
+  };
+}
+
+/**
+ * Two connections for shared health (commands, and pub/sub which needs its own),
+ * apart from the route store's: a slow table write never delays a call slot.
+ * They connect in the background and reconnect for ever; until then limits are
+ * counted locally.
+ */
+function sharedHealthRedis(url: string): { cmd: Redis; sub: Redis } {
+  const opts = {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: (times: number) => Math.min(100 * times, 2000),
+  };
+  const cmd = new Redis(url, opts);
+  const sub = new Redis(url, opts);
+  cmd.on('error', () => {});
+  sub.on('error', () => {});
+  return { cmd, sub };
 }

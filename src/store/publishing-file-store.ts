@@ -34,6 +34,10 @@ export class PublishingFileStore implements RouteStore {
     this.file.onChange(cb);
   }
 
+  onRefuse(cb: (message: string) => void): void {
+    this.file.onRefuse(cb);
+  }
+
   status(): StoreStatus {
     return { ...this.file.status(), connected: this.redis.status().connected };
   }

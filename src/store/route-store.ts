@@ -31,6 +31,8 @@ export interface RouteStore {
   /** The last good snapshot: a field read. */
   snapshot(): Snapshot;
   onChange(cb: (snapshot: Snapshot) => void): void;
+  /** A new table was refused (invalid): the old one stays. */
+  onRefuse(cb: (message: string) => void): void;
   status(): StoreStatus;
   /**
    * Applies a change to a copy of the raw table and validates the whole table

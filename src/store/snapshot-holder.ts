@@ -8,6 +8,7 @@ import type { RawTable, Snapshot, StoreStatus } from './route-store.js';
 export class SnapshotHolder {
   private current: Snapshot;
   private readonly listeners: Array<(s: Snapshot) => void> = [];
+  private readonly refusalListeners: Array<(message: string) => void> = [];
   lastReloadAt?: string;
   lastError?: StoreStatus['lastError'];
 
@@ -21,6 +22,10 @@ export class SnapshotHolder {
 
   onChange(cb: (s: Snapshot) => void): void {
     this.listeners.push(cb);
+  }
+
+  onRefuse(cb: (message: string) => void): void {
+    this.refusalListeners.push(cb);
   }
 
   /** Validates and compiles; returns the errors instead when the table is not valid. */
@@ -45,6 +50,7 @@ export class SnapshotHolder {
 
   refuse(message: string, errors: ValidationError[]): void {
     this.lastError = { at: new Date().toISOString(), message, errors };
+    for (const cb of this.refusalListeners) cb(message);
   }
 }
 
@@ -66,6 +72,10 @@ export abstract class HeldStore {
 
   onChange(cb: (s: Snapshot) => void): void {
     this.holder.onChange(cb);
+  }
+
+  onRefuse(cb: (message: string) => void): void {
+    this.holder.onRefuse(cb);
   }
 
   protected baseStatus(source: StoreStatus['source']): StoreStatus {
