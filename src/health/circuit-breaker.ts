@@ -10,8 +10,7 @@ export interface BreakerSettings {
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export type BreakerChange =
-  | { state: 'open'; untilMs: number; reason: string }
-  | { state: 'closed' | 'half-open' };
+  { state: 'open'; untilMs: number; reason: string } | { state: 'closed' | 'half-open' };
 
 /**
  * One gateway's circuit breaker. Pure: time comes in as `now` on every call, so

@@ -166,7 +166,11 @@ export class HealthMonitor {
   // --- call slots ----------------------------------------------------------------
 
   /** Takes the provider's slot for one attempt (max_calls, max_cps). */
-  admitAttempt(providerId: string, gateway: string, holder: string): AcquireResult | Promise<AcquireResult> {
+  admitAttempt(
+    providerId: string,
+    gateway: string,
+    holder: string,
+  ): AcquireResult | Promise<AcquireResult> {
     const p = this.providers.get(providerId);
     this.gws.get(gateway)?.breaker.begin(this.o.clock.now());
     return this.o.counter.acquire('provider', providerId, holder, {
@@ -275,9 +279,7 @@ export class HealthMonitor {
       gateway: key,
       provider: h?.providerId,
       reason: c.reason,
-      ...(c.untilMs !== undefined
-        ? { open_ms: Math.round(c.untilMs - this.o.clock.now()) }
-        : {}),
+      ...(c.untilMs !== undefined ? { open_ms: Math.round(c.untilMs - this.o.clock.now()) } : {}),
       remote: this.applyingRemote || undefined,
     });
     if (this.applyingRemote || !this.o.sharing) return;

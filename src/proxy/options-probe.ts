@@ -32,7 +32,10 @@ export function optionsProbe(
       const req = new SipRequest('OPTIONS', gateway.uri);
       req.append('Via', identity.via(dest, transactions.newBranch()));
       req.append('Max-Forwards', '70');
-      req.append('From', `<sip:trunkroute@${host}:${me.port}>;tag=${randomBytes(5).toString('hex')}`);
+      req.append(
+        'From',
+        `<sip:trunkroute@${host}:${me.port}>;tag=${randomBytes(5).toString('hex')}`,
+      );
       req.append('To', `<${gateway.uri}>`);
       req.append('Call-ID', `${randomBytes(8).toString('hex')}@trunkroute`);
       req.append('CSeq', `${++cseq} OPTIONS`);

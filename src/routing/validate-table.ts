@@ -192,7 +192,14 @@ class Checker {
     if (o.probe === undefined || o.probe === null) return undefined;
     const po = this.obj(o.probe, p);
     if (!po) return undefined;
-    this.known(po, p, ['enabled', 'interval_ms', 'timeout_ms', 'alive_codes', 'down_after', 'up_after']);
+    this.known(po, p, [
+      'enabled',
+      'interval_ms',
+      'timeout_ms',
+      'alive_codes',
+      'down_after',
+      'up_after',
+    ]);
     const codes = po.alive_codes === undefined ? undefined : this.strings(po, 'alive_codes', p);
     codes?.forEach((code, i) => {
       if (!/^([1-6]xx|[1-6]\d\d)$/i.test(code))

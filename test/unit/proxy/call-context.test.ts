@@ -46,7 +46,7 @@ interface Sent {
   tx: ClientTransaction & { cancelled: number };
 }
 
-function setup(attempts: Attempt[]) {
+function setup(attempts: Attempt[], over: Partial<CallContextDeps> = {}) {
   const clock = new FakeClock();
   const sent: Sent[] = [];
   const upstream: SipResponse[] = [];
@@ -86,6 +86,7 @@ function setup(attempts: Attempt[]) {
     recordRoute: true,
     ringTimeoutMs: 60_000,
     stripHeaders: ['X-Trunkroute-Customer'],
+    ...over,
   };
   const invite = new SipRequest('INVITE', 'sip:+34911234567@127.0.0.1:5060');
   invite.append('Via', 'SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bK-caller;rport=5090');
@@ -261,5 +262,110 @@ describe('CallContext (failover driver)', () => {
     t.sent[1]!.handler.onTransportError(t.sent[1]!.tx, new Error('ECONNREFUSED'));
     expect(t.upstream.map((r) => r.status)).toEqual([408]);
     expect(t.records[0]!.attempts.map((a) => a.reason)).toEqual(['timeout', 'transport_error']);
+  });
+
+  describe('provider slots (max_calls, max_cps)', () => {
+    function slots(refuse: Set<string>, async = false) {
+      const held = new Set<string>();
+      const log: string[] = [];
+      const deps: Partial<CallContextDeps> = {
+        admitAttempt: (a, holder) => {
+          const r = refuse.has(a.providerId)
+            ? ({ ok: false, refusal: 'max_calls' } as const)
+            : ({ ok: true } as const);
+          if (r.ok) held.add(holder);
+          log.push(`admit ${a.providerId} ${r.ok ? 'ok' : 'refused'}`);
+          return async ? Promise.resolve(r) : r;
+        },
+        releaseAttempt: (a, holder) => {
+          held.delete(holder);
+          log.push(`release ${a.providerId}`);
+        },
+      };
+      return { held, log, deps };
+    }
+
+    it('skips a provider at its limit without sending to it, and moves on', () => {
+      const s = slots(new Set(['p0']));
+      const t = setup([attempt(0), attempt(1)], s.deps);
+      t.ctx.start();
+      expect(t.sent.map((x) => x.dest.port)).toEqual([5062]);
+      t.answer(0, 200);
+      expect(t.records[0]!.attempts.map((a) => a.reason ?? a.status)).toEqual([
+        'provider_limit',
+        200,
+      ]);
+      // The answered attempt keeps its slot for the call; the refused one never had one.
+      expect([...s.held]).toEqual(['st1#1']);
+      expect(t.ctx.connectedAttempt?.providerId).toBe('p1');
+    });
+
+    it('gives back the slot of every failed attempt, keeps the one that answered', () => {
+      const s = slots(new Set());
+      const t = setup([attempt(0), attempt(1)], s.deps);
+      t.ctx.start();
+      t.answer(0, 503);
+      t.answer(1, 200);
+      expect(s.log).toEqual(['admit p0 ok', 'release p0', 'admit p1 ok']);
+      expect([...s.held]).toEqual(['st1#1']);
+    });
+
+    it('every provider at its limit: 503 with Retry-After, nothing sent', () => {
+      const s = slots(new Set(['p0', 'p1']));
+      const t = setup([attempt(0), attempt(1)], s.deps);
+      t.ctx.start();
+      expect(t.sent).toHaveLength(0);
+      expect(t.upstream.map((r) => r.status)).toEqual([503]);
+      expect(t.upstream[0]!.get('retry-after')).toBe('1');
+      expect(t.records[0]!.outcome).toBe('failed');
+    });
+
+    it('a limit skip moves on even where the failover policy would stop', () => {
+      const s = slots(new Set(['p0']));
+      const t = setup(
+        [attempt(0, { failover: { shouldFailover: () => false } }), attempt(1)],
+        s.deps,
+      );
+      t.ctx.start();
+      expect(t.sent).toHaveLength(1);
+      t.answer(0, 200);
+      expect(t.records[0]!.outcome).toBe('connected');
+    });
+
+    it('a slot that arrives after the caller cancelled is given back and nothing is sent', async () => {
+      const s = slots(new Set(), true);
+      const t = setup([attempt(0)], s.deps);
+      t.ctx.start();
+      t.ctx.cancelByCaller();
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(t.sent).toHaveLength(0);
+      expect(s.held.size).toBe(0);
+      expect(t.upstream.map((r) => r.status)).toEqual([487]);
+    });
+
+    it('a slot taken asynchronously (shared counter) then sends the attempt', async () => {
+      const s = slots(new Set(['p0']), true);
+      const t = setup([attempt(0), attempt(1)], s.deps);
+      t.ctx.start();
+      expect(t.sent).toHaveLength(0);
+      await new Promise((r) => setTimeout(r, 0));
+      expect(t.sent.map((x) => x.dest.port)).toEqual([5062]);
+    });
+  });
+
+  it('records the post-dial delay: time to the first 18x relayed', () => {
+    const t = setup([attempt(0), attempt(1)]);
+    t.ctx.start();
+    t.clock.advance(40);
+    t.answer(0, 503);
+    t.clock.advance(60);
+    t.answer(1, 100);
+    t.clock.advance(150);
+    t.answer(1, 180);
+    t.clock.advance(1000);
+    t.answer(1, 200);
+    expect(t.records[0]!.pdd_ms).toBe(250);
+    expect(t.records[0]!.duration_ms).toBe(1250);
   });
 });
