@@ -145,7 +145,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         explain: (destination, source, customer) => {
           const plan = planCall(
             store.snapshot().compiled,
-            { destination, sourceAddress: source, customerHeader: customer },
+            {
+              destination,
+              sourceAddress: source,
+              customerHeader: customer,
+              // explain shows what a call would get now: open breakers and full providers included.
+              gatewayOpen: (k) => monitor.gatewayOpen(k),
+              providerAtLimit: (p) => monitor.providerAtLimit(p),
+            },
             random,
             systemClock.wallNow(),
           );

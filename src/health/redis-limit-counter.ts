@@ -51,6 +51,8 @@ redis.call('PEXPIRE', KEYS[1], lease)
 return 1
 `;
 
+const HINT_TTL_MS = 1000;
+
 export interface RedisLimitOptions {
   redis: Redis;
   keyPrefix: string;
@@ -69,7 +71,8 @@ export interface RedisLimitOptions {
  */
 export class RedisLimitCounter implements LimitCounter {
   private readonly local: LocalLimitCounter;
-  private readonly totals = new Map<string, number>();
+  /** Totals across instances as the last script run saw them, and when (the planner's hint). */
+  private readonly totals = new Map<string, { n: number; at: number }>();
   /** Members this instance holds in Redis, by key: what it refreshes and removes. */
   private readonly shared = new Map<string, Set<string>>();
   private readonly refresher: NodeJS.Timeout;
@@ -112,7 +115,7 @@ export class RedisLimitCounter implements LimitCounter {
       )
       .then((res) => {
         const [code, total] = res as [number, number];
-        this.totals.set(key, total);
+        this.totals.set(key, { n: total, at: this.o.now() });
         if (code === 0) return { ok: false, refusal: 'max_calls' } as const;
         if (code === -1) return { ok: false, refusal: 'max_cps' } as const;
         this.local.acquire(scope, id, holder, {});
@@ -137,7 +140,10 @@ export class RedisLimitCounter implements LimitCounter {
     if (!set?.delete(member)) return;
     if (set.size === 0) this.shared.delete(key);
     this.o.redis.zrem(key, member).then(
-      () => this.totals.set(key, Math.max(0, (this.totals.get(key) ?? 1) - 1)),
+      () => {
+        const t = this.totals.get(key);
+        if (t) t.n = Math.max(0, t.n - 1);
+      },
       () => {},
     );
   }
@@ -147,7 +153,11 @@ export class RedisLimitCounter implements LimitCounter {
   }
 
   lastKnownTotal(scope: LimitScope, id: string): number {
-    return Math.max(this.totals.get(this.key(scope, id)) ?? 0, this.local.active(scope, id));
+    // A total older than a second is no hint: other instances' calls end, and
+    // slots of a dead instance expire, without this one hearing of it.
+    const t = this.totals.get(this.key(scope, id));
+    const shared = t && this.o.now() - t.at < HINT_TTL_MS ? t.n : 0;
+    return Math.max(shared, this.local.active(scope, id));
   }
 
   private async refresh(): Promise<void> {

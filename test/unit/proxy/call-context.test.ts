@@ -323,7 +323,7 @@ describe('CallContext (failover driver)', () => {
     it('a limit skip moves on even where the failover policy would stop', () => {
       const s = slots(new Set(['p0']));
       const t = setup(
-        [attempt(0, { failover: { shouldFailover: () => false } }), attempt(1)],
+        [attempt(0, { failover: { shouldFailover: () => false, triggers: [] } }), attempt(1)],
         s.deps,
       );
       t.ctx.start();
