@@ -1,6 +1,6 @@
 /**
  * One record per call, written as one log line (and later to a Redis stream for
- * CDR consumers). Field names are part of the product: docs/call-records.md.
+ * CDR consumers). Field names are part of the product: docs/observability.md.
  */
 export interface AttemptRecord {
   /** 1-based position in the plan. */
