@@ -27,6 +27,7 @@ export class CircuitBreaker {
   private streak = 0;
   private streakStart = 0;
   private trialInFlight = false;
+  private trialStartedAt = 0;
   lastReason = '';
 
   constructor(
@@ -56,12 +57,22 @@ export class CircuitBreaker {
   /** True when new calls should skip this gateway now. */
   isOpen(now: number): boolean {
     const s = this.state(now);
-    return s === 'open' || (s === 'half-open' && this.trialInFlight);
+    if (s === 'open') return true;
+    if (s !== 'half-open' || !this.trialInFlight) return false;
+    // A trial that never reported back (its call vanished) does not hold the gateway for ever.
+    return now - this.trialStartedAt < this.settings.cooldownMs;
   }
 
   /** A call or probe is about to go through; in half-open it is the one trial. */
   begin(now: number): void {
-    if (this.state(now) === 'half-open') this.trialInFlight = true;
+    if (this.state(now) !== 'half-open') return;
+    this.trialInFlight = true;
+    this.trialStartedAt = now;
+  }
+
+  /** The trial ended without a verdict (the caller cancelled it): the next call is the trial. */
+  abandon(): void {
+    this.trialInFlight = false;
   }
 
   /** The gateway answered (any response that is not a 5xx). */

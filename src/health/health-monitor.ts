@@ -172,11 +172,16 @@ export class HealthMonitor {
     holder: string,
   ): AcquireResult | Promise<AcquireResult> {
     const p = this.providers.get(providerId);
-    this.gws.get(gateway)?.breaker.begin(this.o.clock.now());
-    return this.o.counter.acquire('provider', providerId, holder, {
+    const r = this.o.counter.acquire('provider', providerId, holder, {
       maxCalls: p?.max_calls,
       maxCps: p?.max_cps,
     });
+    // Only an attempt that is really sent can be a half-open breaker's trial.
+    const begin = (res: AcquireResult): AcquireResult => {
+      if (res.ok) this.gws.get(gateway)?.breaker.begin(this.o.clock.now());
+      return res;
+    };
+    return r instanceof Promise ? r.then(begin) : begin(r);
   }
 
   /** Takes the customer's slot for one call. */
@@ -253,6 +258,8 @@ export class HealthMonitor {
         h.breaker.success(now);
         break;
       default:
+        // Cancelled: no verdict on the gateway either way.
+        h.breaker.abandon();
         break;
     }
   }

@@ -87,4 +87,17 @@ describe('CircuitBreaker', () => {
     b.open(100, 1000, 'retry-after');
     expect(b.isOpen(100)).toBe(true);
   });
+
+  it('a trial that is abandoned or never reports back does not hold the gateway for ever', () => {
+    const { b } = breaker();
+    b.open(0, 1000, 'x');
+    b.begin(1000);
+    expect(b.isOpen(1001)).toBe(true);
+    b.abandon(); // the caller cancelled the trial call
+    expect(b.isOpen(1002)).toBe(false);
+    b.begin(1002);
+    expect(b.isOpen(1003)).toBe(true);
+    // No verdict for a whole cool-down: another call may try.
+    expect(b.isOpen(1002 + 5000)).toBe(false);
+  });
 });
