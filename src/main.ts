@@ -18,6 +18,7 @@ import { LocalLimitCounter, type LimitCounter } from './health/limit-counter.js'
 import { RedisLimitCounter } from './health/redis-limit-counter.js';
 import { RedisBreakerSync } from './health/redis-breaker-sync.js';
 import { optionsProbe } from './proxy/options-probe.js';
+import { OverloadGuard } from './proxy/overload-guard.js';
 import { Metrics } from './observability/metrics.js';
 import { CallRecordStream } from './observability/call-record-stream.js';
 
@@ -119,6 +120,15 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     random,
     routes: () => store.snapshot().compiled,
     health: monitor,
+    overload: new OverloadGuard(
+      {
+        sourceRate: config.proxy.source_invite_rate,
+        maxCallsInSetup: config.proxy.max_calls_in_setup,
+        maxSources: config.proxy.max_tracked_sources,
+      },
+      () => systemClock.now(),
+    ),
+    onOverload: (reason) => metrics.overload(reason),
     settings: {
       mode: config.proxy.mode,
       redirectStatus: config.proxy.redirect_status,

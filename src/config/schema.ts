@@ -119,6 +119,24 @@ export const schema = {
       default: 180000,
       env: 'TRUNKROUTE_PROXY_RING_TIMEOUT_MS',
     },
+    source_invite_rate: {
+      doc: 'New INVITEs per second accepted from one source address (a burst of one second); beyond it 503 with Retry-After. 0 = no cap.',
+      format: 'nat',
+      default: 1000,
+      env: 'TRUNKROUTE_PROXY_SOURCE_INVITE_RATE',
+    },
+    max_calls_in_setup: {
+      doc: 'Calls being set up at once; beyond it new INVITEs get 503 with Retry-After while calls in progress go on. 0 = no cap.',
+      format: 'nat',
+      default: 20000,
+      env: 'TRUNKROUTE_PROXY_MAX_CALLS_IN_SETUP',
+    },
+    max_tracked_sources: {
+      doc: 'Source addresses whose INVITE rate is tracked at once (memory bound under a flood from many addresses).',
+      format: 'nat',
+      default: 100000,
+      env: 'TRUNKROUTE_PROXY_MAX_TRACKED_SOURCES',
+    },
     shutdown_grace_ms: {
       doc: 'On SIGTERM, how long calls in setup may take to connect or fail before they are cancelled.',
       format: 'nat',
@@ -298,6 +316,9 @@ export interface ServerConfig {
     supported_extensions: string[];
     record_route: boolean;
     ring_timeout_ms: number;
+    source_invite_rate: number;
+    max_calls_in_setup: number;
+    max_tracked_sources: number;
     shutdown_grace_ms: number;
   };
   routes: {

@@ -24,6 +24,7 @@ export class Metrics {
   private readonly firstResponse: Histogram<'provider'>;
   private readonly pdd: Histogram;
   private readonly reloads: Counter<'outcome'>;
+  private readonly overloads: Counter<'reason'>;
 
   constructor(sources: MetricSources = {}) {
     const registers = [this.registry];
@@ -62,6 +63,12 @@ export class Metrics {
       name: 'trunkroute_route_table_reloads_total',
       help: 'Route table changes by outcome: applied or refused (invalid, the old table stayed).',
       labelNames: ['outcome'],
+      registers,
+    });
+    this.overloads = new Counter({
+      name: 'trunkroute_overload_rejections_total',
+      help: 'New INVITEs answered 503 before routing: source_rate (one source over proxy.source_invite_rate) or calls_in_setup (proxy.max_calls_in_setup reached).',
+      labelNames: ['reason'],
       registers,
     });
     new Gauge({
@@ -142,6 +149,10 @@ export class Metrics {
       }
     });
     if (r.pdd_ms !== undefined) this.pdd.observe(r.pdd_ms / 1000);
+  }
+
+  overload(reason: string): void {
+    this.overloads.inc({ reason });
   }
 
   reload(outcome: 'applied' | 'refused'): void {

@@ -24,6 +24,7 @@ import { fnv1a } from './loop-hash.js';
 import { routeUri, uriEndpoint } from './next-hop.js';
 import { OUR_BRANCH_PREFIX, type ProxyIdentity } from './proxy-identity.js';
 import { redirectResponse } from './redirect-response.js';
+import type { OverloadGuard, OverloadReason } from './overload-guard.js';
 
 export interface ProxySettings {
   mode: 'proxy' | 'redirect';
@@ -60,6 +61,10 @@ export interface ProxyCoreDeps {
   routes: () => CompiledTable;
   settings: ProxySettings;
   health?: HealthView;
+  /** Per-source INVITE rate and the cap on calls in setup (issue 8). */
+  overload?: OverloadGuard;
+  /** A new INVITE turned away by the overload guard (counted, not logged one by one). */
+  onOverload?: (reason: OverloadReason) => void;
   onCallRecord?: (record: CallRecord) => void;
   log?: (event: string, detail: Record<string, unknown>) => void;
 }
@@ -153,6 +158,23 @@ export class ProxyCore implements TransactionUser {
       const res = createResponse(request, 405, 'Method Not Allowed', this.tag());
       res.append('Allow', 'INVITE, OPTIONS');
       transaction.respond(res);
+      return;
+    }
+    const overload = this.deps.overload?.check(incoming.source.address, this.calls.size);
+    if (overload) {
+      // Before any routing work, and without a call record: under a flood the
+      // log must not become the next bottleneck. RFC 3261 21.5.4: 503 + Retry-After.
+      const res = createResponse(
+        request,
+        503,
+        overload === 'source_rate'
+          ? 'Service Unavailable: too many calls from this source'
+          : 'Service Unavailable: overloaded',
+        this.tag(),
+      );
+      res.append('Retry-After', '1');
+      transaction.respond(res);
+      this.deps.onOverload?.(overload);
       return;
     }
     try {

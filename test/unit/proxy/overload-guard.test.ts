@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { OverloadGuard } from '../../../src/proxy/overload-guard.js';
+
+describe('OverloadGuard', () => {
+  it('lets a source burst one second of its rate, then refills at the rate', () => {
+    let now = 0;
+    const g = new OverloadGuard({ sourceRate: 10, maxCallsInSetup: 0, maxSources: 100 }, () => now);
+    const first = Array.from({ length: 12 }, () => g.check('192.0.2.1', 0));
+    expect(first.filter((r) => r === undefined)).toHaveLength(10);
+    expect(first.slice(10)).toEqual(['source_rate', 'source_rate']);
+    // Another source is not affected.
+    expect(g.check('192.0.2.2', 0)).toBeUndefined();
+    now = 300; // 3 tokens back
+    const later = Array.from({ length: 4 }, () => g.check('192.0.2.1', 0));
+    expect(later).toEqual([undefined, undefined, undefined, 'source_rate']);
+  });
+
+  it('refuses every new call while calls in setup are at the cap', () => {
+    const g = new OverloadGuard({ sourceRate: 0, maxCallsInSetup: 5, maxSources: 100 }, () => 0);
+    expect(g.check('192.0.2.1', 4)).toBeUndefined();
+    expect(g.check('192.0.2.1', 5)).toBe('calls_in_setup');
+  });
+
+  it('tracks at most maxSources addresses, forgetting the least recently seen', () => {
+    let now = 0;
+    const g = new OverloadGuard({ sourceRate: 1, maxCallsInSetup: 0, maxSources: 3 }, () => now);
+    for (let i = 0; i < 1000; i++) g.check(`198.51.100.${i % 250}.${i}`, 0);
+    expect(g.trackedSources).toBe(3);
+    g.check('a', 0);
+    expect(g.check('a', 0)).toBe('source_rate');
+    for (const s of ['b', 'c', 'd']) g.check(s, 0);
+    // 'a' was forgotten: it starts with a full bucket again.
+    now = 1;
+    expect(g.check('a', 0)).toBeUndefined();
+  });
+});
