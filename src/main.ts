@@ -176,6 +176,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
               ...st,
               calls_in_setup: proxy.callsInSetup,
               answered_calls_held: monitor.heldCalls,
+              transactions: transactions.size,
+              memory: process.memoryUsage(),
               gateways: monitor.gateways(),
             },
           };
