@@ -244,6 +244,33 @@ describe('health shared by instances on one redis-server', () => {
   });
 });
 
+describe('health while Redis is away', () => {
+  it('redis-server stopped: calls still connect with limits counted per instance; restarted: breakers are shared again', async () => {
+    redis = await startRedis();
+    const a = await scene.provider('a', { retryAfter: 3 });
+    const b = await scene.provider('b', { answer: true });
+    const config = { redis: { url: redis.url }, health: { sync_poll_ms: 300 } };
+    const table = failoverTable([a, { ...b, extra: { max_calls: 5 } }]);
+    const tr1 = await scene.trunkroute(table, config);
+    const tr2 = await scene.trunkroute(table, config);
+
+    await redis.stop();
+    for (const tr of [tr1, tr2]) {
+      const r = await scene.call(tr, { calls: 3, rate: 20 });
+      expect(r.successfulCalls).toBe(3);
+    }
+    // Each instance saw A's Retry-After itself: one 503 each, then straight to B.
+    expect(tr1.records().map((r) => r.attempts.length)).toEqual([2, 1, 1]);
+    expect(tr2.records().map((r) => r.attempts.length)).toEqual([2, 1, 1]);
+
+    await redis.restart();
+    await sleep(3500); // both breakers closed again, clients reconnected
+    expect((await oneCall(tr1)).attempts.map((x) => x.status)).toEqual([503, 200]);
+    await sleep(300);
+    expect(providersOf(await oneCall(tr2))).toEqual(['b']);
+  });
+});
+
 function pairs(flat: string[]): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, flat[i + 1]!]);

@@ -12,30 +12,43 @@ export interface RedisServer {
   restart(): Promise<void>;
 }
 
-async function ping(port: number): Promise<boolean> {
+async function ping(port: number, password?: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createConnection(port, '127.0.0.1');
     s.once('error', () => resolve(false));
-    s.once('connect', () => s.write('PING\r\n'));
-    s.once('data', (d) => {
+    s.once('connect', () => s.write(`${password ? `AUTH ${password}\r\n` : ''}PING\r\n`));
+    let text = '';
+    s.on('data', (d) => {
+      text += d.toString();
+      if (!text.includes('PONG') && !text.includes('-')) return;
       s.destroy();
-      resolve(d.toString().startsWith('+PONG'));
+      resolve(text.includes('+PONG'));
     });
   });
 }
 
 /** A real redis-server of our own on a free loopback port, with nothing persisted. */
-export async function startRedis(): Promise<RedisServer> {
+export async function startRedis(opts: { password?: string } = {}): Promise<RedisServer> {
   const port = await freePort('tcp');
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        ...(opts.password ? ['--requirepass', opts.password] : []),
+      ],
       { stdio: 'ignore' },
     );
     for (let i = 0; i < 200; i++) {
-      if (await ping(port)) return;
+      if (await ping(port, opts.password)) return;
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error(`redis-server did not answer on ${port}`);
@@ -43,7 +56,7 @@ export async function startRedis(): Promise<RedisServer> {
   await launch();
   const server: RedisServer = {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `redis://${opts.password ? `:${opts.password}@` : ''}127.0.0.1:${port}`,
     pid: () => child?.pid,
     async stop() {
       const c = child;

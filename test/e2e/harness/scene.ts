@@ -1,3 +1,5 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './ports.js';
@@ -25,6 +27,11 @@ export interface ScenePeer {
  */
 export class Scene {
   private readonly running: Array<{ stop(): Promise<unknown> }> = [];
+
+  /** A scratch folder for files a test writes. */
+  tempDir(): string {
+    return mkdtempSync(join(tmpdir(), 'trunkroute-scene-'));
+  }
 
   async stopAll(): Promise<void> {
     for (const r of this.running.splice(0).reverse()) await r.stop();
