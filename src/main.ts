@@ -51,7 +51,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     timers: { T1: config.sip.t1_ms, T2: config.sip.t2_ms, T4: config.sip.t4_ms },
     log: (event, detail) => log.debug(detail, event),
   });
-  const identity = new ProxyIdentity(transport, config.sip.advertised_address);
+  const identity = new ProxyIdentity(
+    transport,
+    config.sip.advertised_address,
+    config.proxy.record_route_secret,
+  );
   // Weighted choices only need a uniform draw; crypto's is fast enough and not guessable.
   const random = (): number => randomInt(0, 2 ** 47) / 2 ** 47;
   const instance = `${hostname()}:${process.pid}`;

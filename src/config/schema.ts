@@ -119,6 +119,13 @@ export const schema = {
       default: 180000,
       env: 'TRUNKROUTE_PROXY_RING_TIMEOUT_MS',
     },
+    record_route_secret: {
+      doc: "Key that signs our Record-Route, so in-dialog requests are carried only along a Route we put there. Empty = a random key per process (dialogs of an earlier run are then carried only from customer, trusted and provider addresses). Give instances that may take over each other's dialogs the same key.",
+      format: String,
+      default: '',
+      env: 'TRUNKROUTE_PROXY_RECORD_ROUTE_SECRET',
+      sensitive: true,
+    },
     source_invite_rate: {
       doc: 'New INVITEs per second accepted from one source address (a burst of one second); beyond it 503 with Retry-After. 0 = no cap.',
       format: 'nat',
@@ -316,6 +323,7 @@ export interface ServerConfig {
     supported_extensions: string[];
     record_route: boolean;
     ring_timeout_ms: number;
+    record_route_secret: string;
     source_invite_rate: number;
     max_calls_in_setup: number;
     max_tracked_sources: number;

@@ -14,7 +14,14 @@ export function createLogger(level: string, opts: { sync?: boolean } = {}): Logg
       level,
       base: { name: 'trunkroute' },
       redact: {
-        paths: ['*.token', '*.tokens', '*.password', 'config.api.tokens', 'headers.authorization'],
+        paths: [
+          '*.token',
+          '*.tokens',
+          '*.password',
+          '*.record_route_secret',
+          'config.api.tokens',
+          'headers.authorization',
+        ],
         censor: '[redacted]',
       },
       timestamp: pino.stdTimeFunctions.isoTime,

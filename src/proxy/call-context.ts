@@ -82,6 +82,7 @@ export class CallContext {
   private readonly upstream: Endpoint;
   private readonly branchPrefix: string;
   private pddAt?: number;
+  private dialogToken?: string;
   /** The attempt that answered, once connected: its provider slot is held for the call. */
   connectedAttempt?: Attempt;
 
@@ -227,8 +228,9 @@ export class CallContext {
     // RFC 3261 16.6 step 4: Record-Route so the dialog's requests come through us. When the
     // two sides use different transports we put one entry per side (RFC 5658 double RR).
     if (this.deps.recordRoute) {
-      const inner = this.deps.identity.recordRoute(this.upstream);
-      const outer = this.deps.identity.recordRoute(dest);
+      this.dialogToken ??= this.deps.identity.dialogToken(this.callId);
+      const inner = this.deps.identity.recordRoute(this.upstream, this.dialogToken);
+      const outer = this.deps.identity.recordRoute(dest, this.dialogToken);
       req.prepend('Record-Route', inner);
       if (outer !== inner) req.prepend('Record-Route', outer);
     }

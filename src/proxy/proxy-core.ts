@@ -21,6 +21,7 @@ import type { Slot } from '../health/health-monitor.js';
 import { CallContext } from './call-context.js';
 import { checkRequest } from './request-checks.js';
 import { fnv1a } from './loop-hash.js';
+import { isKnownSource } from './known-sources.js';
 import { routeUri, uriEndpoint } from './next-hop.js';
 import { OUR_BRANCH_PREFIX, type ProxyIdentity } from './proxy-identity.js';
 import { redirectResponse } from './redirect-response.js';
@@ -110,7 +111,7 @@ export class ProxyCore implements TransactionUser {
     const { request, transaction } = incoming;
     if (request.method === 'ACK') {
       // RFC 3261 16.7: the ACK for a 2xx is its own transaction; we relay it along the route.
-      if (!transaction) this.forwardStateless(request);
+      if (!transaction) this.forwardStateless(request, incoming.source.address);
       return;
     }
     if (!transaction) return;
@@ -127,21 +128,13 @@ export class ProxyCore implements TransactionUser {
     }
 
     const req = request.clone();
-    const routedToUs = this.popOurRoutes(req);
+    const routed = this.popOurRoutes(req);
 
     const inDialog = tagOf(req.get('to') ?? '') !== undefined;
     if (inDialog) {
-      if (!routedToUs) {
-        // We only carry dialogs that we Record-Routed ourselves: no relaying to
-        // arbitrary targets by a forged in-dialog request.
-        transaction.respond(
-          createResponse(
-            request,
-            403,
-            'Forbidden: in-dialog request not routed through us',
-            this.tag(),
-          ),
-        );
+      const refusal = this.inDialogRefusal(req, routed, incoming.source.address);
+      if (refusal) {
+        transaction.respond(createResponse(request, 403, refusal, this.tag()));
         return;
       }
       this.forwardInDialog(req, transaction);
@@ -418,10 +411,10 @@ export class ProxyCore implements TransactionUser {
   }
 
   /** ACK for a 2xx: stateless, along the same path as the rest of the dialog. */
-  private forwardStateless(request: SipRequest): void {
+  private forwardStateless(request: SipRequest, source: string): void {
     const req = request.clone();
-    const routedToUs = this.popOurRoutes(req);
-    if (!routedToUs) return;
+    const routed = this.popOurRoutes(req);
+    if (this.inDialogRefusal(req, routed, source)) return;
     const mf = req.get('max-forwards');
     if (mf !== undefined && Number(mf) <= 0) return;
     const dest = this.nextHop(req);
@@ -442,16 +435,42 @@ export class ProxyCore implements TransactionUser {
     req.prepend('Via', this.deps.identity.via(dest, branch));
   }
 
-  /** RFC 3261 16.4: removes the Route entries that name us; true when there was one. */
-  private popOurRoutes(req: SipRequest): boolean {
-    let removed = false;
+  /**
+   * RFC 3261 16.4: removes the Route entries that name us. `signed` when one of
+   * them carries this dialog's token (we Record-Routed it), `unsigned` when they
+   * name us without it, `none` when there was none.
+   */
+  private popOurRoutes(req: SipRequest): 'signed' | 'unsigned' | 'none' {
+    let found: 'signed' | 'unsigned' | 'none' = 'none';
+    const callId = req.get('call-id') ?? '';
     for (;;) {
       const top = req.first('route');
       const uri = top === undefined ? undefined : routeUri(top);
-      if (!uri || !this.deps.identity.isOurs(uri)) return removed;
+      if (!uri || !this.deps.identity.isOurs(uri)) return found;
+      const tr = uri.params.get('tr');
+      if (typeof tr === 'string' && this.deps.identity.validDialogToken(callId, tr)) {
+        found = 'signed';
+      } else if (found === 'none') found = 'unsigned';
       req.removeFirstValue('route');
-      removed = true;
     }
+  }
+
+  /**
+   * Why an in-dialog request may not pass, or undefined. We only carry dialogs
+   * we Record-Routed: our signed Route proves it. Without the signature (a
+   * dialog from before a restart with a new key) only customers, trusted
+   * sources and provider gateways may send, so nobody else can use us to reach
+   * a provider by forging a Route header.
+   */
+  private inDialogRefusal(
+    req: SipRequest,
+    routed: 'signed' | 'unsigned' | 'none',
+    source: string,
+  ): string | undefined {
+    if (routed === 'signed') return undefined;
+    if (routed === 'none') return 'Forbidden: in-dialog request not routed through us';
+    if (isKnownSource(this.deps.routes().table, source)) return undefined;
+    return 'Forbidden: in-dialog request without our signed Route';
   }
 
   /** RFC 3261 16.6 step 6/7: the top remaining Route (loose router), else the Request-URI. */

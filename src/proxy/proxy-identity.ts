@@ -1,3 +1,4 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { networkInterfaces } from 'node:os';
 import { isIP } from 'node:net';
 import type { SipUri } from '../sip/message/sip-uri.js';
@@ -27,10 +28,15 @@ export class ProxyIdentity {
   private readonly ownHosts = new Set<string>();
   private readonly ownPorts = new Set<number>();
 
+  private readonly secret: Buffer;
+
   constructor(
     private readonly transport: SipTransport,
     private readonly advertised = '',
+    /** Signs our Record-Route entries (proxy.record_route_secret); random when empty. */
+    secret = '',
   ) {
+    this.secret = secret ? Buffer.from(secret) : randomBytes(32);
     for (const list of Object.values(networkInterfaces())) {
       for (const ni of list ?? []) this.ownHosts.add(ni.address);
     }
@@ -72,10 +78,27 @@ export class ProxyIdentity {
     return `SIP/2.0/${to.protocol.toUpperCase()} ${bracket(me.address)}:${me.port};branch=${branch};rport`;
   }
 
-  /** Our Record-Route value as seen from the side at `peer` (RFC 3261 16.6 step 4). */
-  recordRoute(peer: Endpoint): string {
+  /**
+   * Our Record-Route value as seen from the side at `peer` (RFC 3261 16.6 step 4).
+   * `token` (dialogToken of the call) comes back in the Route of every request
+   * of the dialog: the proof that we put that Route there.
+   */
+  recordRoute(peer: Endpoint, token?: string): string {
     const me = this.local(peer.protocol, peer);
-    return `<sip:${bracket(me.address)}:${me.port};transport=${peer.protocol};lr>`;
+    const tr = token ? `;tr=${token}` : '';
+    return `<sip:${bracket(me.address)}:${me.port};transport=${peer.protocol}${tr};lr>`;
+  }
+
+  /** A keyed hash of the Call-ID: only we can make it, so a Route carrying it is one of ours. */
+  dialogToken(callId: string): string {
+    return createHmac('sha256', this.secret).update(callId).digest('base64url').slice(0, 22);
+  }
+
+  /** True when `token` is this Call-ID's (compared in constant time). */
+  validDialogToken(callId: string, token: string): boolean {
+    const want = Buffer.from(this.dialogToken(callId));
+    const got = Buffer.from(token);
+    return got.length === want.length && timingSafeEqual(got, want);
   }
 
   /** True when the URI names this proxy (host one of ours and port one we listen on). */

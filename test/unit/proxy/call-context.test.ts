@@ -145,7 +145,9 @@ describe('CallContext (failover driver)', () => {
     expect(a!.req.first('via')).toMatch(/^SIP\/2\.0\/UDP 127\.0\.0\.1:5060;branch=z9hG4bKtr/);
     expect(a!.req.getAll('via')).toHaveLength(2);
     expect(a!.req.get('max-forwards')).toBe('69');
-    expect(a!.req.getAll('record-route')).toEqual(['<sip:127.0.0.1:5060;transport=udp;lr>']);
+    expect(a!.req.getAll('record-route')).toEqual([
+      expect.stringMatching(/^<sip:127\.0\.0\.1:5060;transport=udp;tr=[\w-]{22};lr>$/),
+    ]);
     // The customer header is ours and never reaches a provider.
     expect(a!.req.get('x-trunkroute-customer')).toBeUndefined();
   });
@@ -367,5 +369,30 @@ describe('CallContext (failover driver)', () => {
     t.answer(1, 200);
     expect(t.records[0]!.pdd_ms).toBe(250);
     expect(t.records[0]!.duration_ms).toBe(1250);
+  });
+});
+
+describe('signed Record-Route', () => {
+  it('every attempt Record-Routes with a token that only this key makes for this Call-ID', () => {
+    const t = setup([attempt(0)]);
+    t.ctx.start();
+    const rr = t.sent[0]!.req.getAll('record-route');
+    const token = /;tr=([A-Za-z0-9_-]+);/.exec(rr[0] ?? '')?.[1];
+    expect(token).toBeDefined();
+    const transport: SipTransport = {
+      send: async () => {},
+      onMessage: () => {},
+      localEndpoint: (protocol) => ({ protocol, address: '127.0.0.1', port: 5060 }),
+      isReliable: () => false,
+      close: async () => {},
+    };
+    const keyed = new ProxyIdentity(transport, '', 'shared-key');
+    const same = new ProxyIdentity(transport, '', 'shared-key');
+    const other = new ProxyIdentity(transport, '', 'another-key');
+    const tok = keyed.dialogToken('call-1');
+    expect(same.validDialogToken('call-1', tok)).toBe(true);
+    expect(same.validDialogToken('call-2', tok)).toBe(false);
+    expect(other.validDialogToken('call-1', tok)).toBe(false);
+    expect(same.validDialogToken('call-1', `${tok.slice(0, -1)}x`)).toBe(false);
   });
 });
