@@ -220,8 +220,6 @@ export class ProxyCore implements TransactionUser {
   }
 
   private newCall(req: SipRequest, incoming: IncomingRequest, server: ServerTransaction): void {
-    // RFC 3261 16.2: a proxy answers 100 Trying at once so the caller stops retransmitting.
-    server.respond(createResponse(incoming.request, 100, 'Trying'));
     if (this.draining) {
       const res = createResponse(
         incoming.request,
@@ -281,6 +279,10 @@ export class ProxyCore implements TransactionUser {
       return;
     }
 
+    // RFC 3261 16.2: the call will take a while, so 100 Trying at once stops the
+    // caller's retransmissions. A call refused above got its final response at
+    // once and needs none (one message less per INVITE under a flood).
+    server.respond(createResponse(incoming.request, 100, 'Trying'));
     const customer = plan.customer;
     const callHolder = server.id;
     const limited =
