@@ -127,9 +127,9 @@ export const schema = {
       sensitive: true,
     },
     source_invite_rate: {
-      doc: 'New INVITEs per second accepted from one source address (a burst of one second); beyond it 503 with Retry-After. 0 = no cap.',
+      doc: 'New INVITEs per second accepted from one source address (a burst of one second); beyond it 503 with Retry-After. 0 = no cap (the default: one carrier SBC may rightly send thousands per second; set it where sources outside your control reach the SIP port).',
       format: 'nat',
-      default: 1000,
+      default: 0,
       env: 'TRUNKROUTE_PROXY_SOURCE_INVITE_RATE',
     },
     max_calls_in_setup: {

@@ -27,7 +27,7 @@ describe('overload (real SIPp)', () => {
     const a = await scene.provider('a', { answer: true }, { calls: 5000 });
     // Only 127.0.0.1 is a customer; the flood comes from 127.0.0.2.
     const table = failoverTable([a], {}, { sources: ['127.0.0.1/32'] });
-    const tr = await scene.trunkroute(table);
+    const tr = await scene.trunkroute(table, { proxy: { source_invite_rate: 1000 } });
 
     const flood = runSipp({
       scenario: join(SCENARIOS, 'caller-flood.xml'),
