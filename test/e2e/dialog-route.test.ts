@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Scene, failoverTable, NUMBER, SCENARIOS } from './harness/scene.js';
+import { Scene, failoverTable, DIALLED, SCENARIOS } from './harness/scene.js';
 import { freePort } from './harness/ports.js';
 import { renderScenario, runSipp } from './harness/sipp.js';
 import type { TrunkrouteProcess } from './harness/trunkroute.js';
@@ -17,7 +17,7 @@ async function forged(tr: TrunkrouteProcess, from: string, providerPort: number,
     remote: `127.0.0.1:${tr.sipPort}`,
     localPort: await freePort('both'),
     calls: 1,
-    service: NUMBER,
+    service: DIALLED,
     keys: { provider_port: String(providerPort) },
     extraArgs: ['-i', from],
     timeoutSeconds: 20,
@@ -27,22 +27,26 @@ async function forged(tr: TrunkrouteProcess, from: string, providerPort: number,
 
 describe('in-dialog requests along a forged Route (real SIPp)', () => {
   it('from an unknown source: 403, the provider sees nothing', async () => {
-    const a = await scene.provider('a', { reject: 481 });
+    const a = await scene.provider('a', { reject: 481 }, { calls: 1000 });
     const tr = await scene.trunkroute(failoverTable([a], {}, { sources: ['127.0.0.1/32'] }));
     const r = await forged(tr, '127.0.0.2', a.port, 403);
     expect(r.successfulCalls).toBe(1);
-    a.sipp.kill();
-    const ra = await a.sipp.done;
+    a.sipp!.kill();
+    const ra = await a.sipp!.done;
     expect(ra.stats).toHaveProperty('TotalCallCreated');
     expect(ra.createdCalls).toBe(0);
   });
 
   it('from a customer source (a dialog from before a restart): carried to the provider', async () => {
-    const a = await scene.provider('a', { reject: 481, reason: 'Call Does Not Exist' });
+    const a = await scene.provider(
+      'a',
+      { reject: 481, reason: 'Call Does Not Exist' },
+      { calls: 1000 },
+    );
     const tr = await scene.trunkroute(failoverTable([a], {}, { sources: ['127.0.0.1/32'] }));
     const r = await forged(tr, '127.0.0.1', a.port, 481);
     expect(r.successfulCalls).toBe(1);
-    a.sipp.kill();
-    expect((await a.sipp.done).createdCalls).toBe(1);
+    a.sipp!.kill();
+    expect((await a.sipp!.done).createdCalls).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { Scene, failoverTable, NUMBER, type ScenePeer } from './harness/scene.js';
+import { Scene, failoverTable, DIALLED, type ProviderTrunk } from './harness/scene.js';
 import { startRedis, type RedisServer } from './harness/redis.js';
 import type { TrunkrouteProcess } from './harness/trunkroute.js';
 import type { CallRecord } from '../../src/observability/call-record.js';
@@ -45,8 +45,12 @@ async function oneCall(tr: TrunkrouteProcess): Promise<CallRecord> {
 describe('gateway health (real SIPp)', () => {
   it('a provider that stops answering is marked down by its probes, skipped by new calls, and back after a restart', async () => {
     const probe = { enabled: true, interval_ms: 500, timeout_ms: 300, down_after: 2, up_after: 2 };
-    let a: ScenePeer = await scene.provider('a', { answer: true, probed: true });
-    const b = await scene.provider('b', { answer: true, probed: true });
+    let a: ProviderTrunk = await scene.provider(
+      'a',
+      { answer: true, probed: true },
+      { calls: 1000 },
+    );
+    const b = await scene.provider('b', { answer: true, probed: true }, { calls: 1000 });
     const tr = await scene.trunkroute(
       failoverTable([
         { ...a, extra: { probe } },
@@ -55,8 +59,8 @@ describe('gateway health (real SIPp)', () => {
     );
     expect(providersOf(await oneCall(tr))).toEqual(['a']);
 
-    a.sipp.kill();
-    await a.sipp.done;
+    a.sipp!.kill();
+    await a.sipp!.done;
     const killedAt = Date.now();
     // Down within interval × down_after, plus the probe timeouts and a margin for a busy machine.
     await tr.waitForLog(
@@ -70,18 +74,18 @@ describe('gateway health (real SIPp)', () => {
     expect(providersOf(skipped)).toEqual(['b']);
     expect(skipped.duration_ms).toBeLessThan(2000);
     const explain = JSON.parse(
-      await get(tr, `/v1.0/explain?destination=${encodeURIComponent(NUMBER)}&source=127.0.0.1`),
+      await get(tr, `/v1.0/explain?destination=${encodeURIComponent(DIALLED)}&source=127.0.0.1`),
     ) as { text: string };
     expect(explain.text).toContain(`${a.key} skipped (breaker open)`);
 
-    a = await scene.provider('a', { answer: true, probed: true }, { port: a.port });
+    a = await scene.provider('a', { answer: true, probed: true }, { calls: 1000, port: a.port });
     await tr.waitForLog((l) => l.msg === 'gateway up' && l.gateway === a.key, 500 * 2 + 3000);
     expect(providersOf(await oneCall(tr))).toEqual(['a']);
   });
 
   it('503 with Retry-After: 5 from A: calls in the next 5 s go straight to B, then A is tried again', async () => {
-    const a = await scene.provider('a', { retryAfter: 5 });
-    const b = await scene.provider('b', { answer: true });
+    const a = await scene.provider('a', { retryAfter: 5 }, { calls: 1000 });
+    const b = await scene.provider('b', { answer: true }, { calls: 1000 });
     const tr = await scene.trunkroute(failoverTable([a, b]));
 
     const first = await oneCall(tr);
@@ -99,12 +103,12 @@ describe('gateway health (real SIPp)', () => {
 
     await sleep(Math.max(0, 5200 - (Date.now() - openedAt)));
     expect((await oneCall(tr)).attempts.map((x) => x.status)).toEqual([503, 200]);
-    a.sipp.kill();
-    expect((await a.sipp.done).createdCalls).toBe(2);
+    a.sipp!.kill();
+    expect((await a.sipp!.done).createdCalls).toBe(2);
   });
 
   it('a customer over its max_calls gets 503 with Retry-After; its other call connects', async () => {
-    const a = await scene.provider('a', { answer: true, delayMs: 2500 });
+    const a = await scene.provider('a', { answer: true, delayMs: 2500 }, { calls: 1000 });
     const tr = await scene.trunkroute(failoverTable([a], {}, { max_calls: 1 }));
     const long = await scene.caller(tr);
     await sleep(800);
@@ -119,8 +123,12 @@ describe('gateway health (real SIPp)', () => {
   });
 
   it('/metrics after 100 calls through A=503 → B=200 counts exactly 100 failovers from A and 100 calls on B, as the records and SIPp do', async () => {
-    const a = await scene.provider('a', { reject: 503, reason: 'Service Unavailable' });
-    const b = await scene.provider('b', { answer: true });
+    const a = await scene.provider(
+      'a',
+      { reject: 503, reason: 'Service Unavailable' },
+      { calls: 1000 },
+    );
+    const b = await scene.provider('b', { answer: true }, { calls: 1000 });
     // A's breaker is off: every call must still try A for the counts to be exact.
     const tr = await scene.trunkroute(
       failoverTable([{ ...a, extra: { breaker: { failures: 0 } } }, b]),
@@ -147,9 +155,9 @@ describe('gateway health (real SIPp)', () => {
     expect(sample(metrics, 'trunkroute_active_calls{provider="b"}')).toBe(0);
     expect(sample(metrics, 'trunkroute_sip_messages_total{direction="malformed"}')).toBe(0);
 
-    a.sipp.kill();
-    b.sipp.kill();
-    const [ra, rb] = await Promise.all([a.sipp.done, b.sipp.done]);
+    a.sipp!.kill();
+    b.sipp!.kill();
+    const [ra, rb] = await Promise.all([a.sipp!.done, b.sipp!.done]);
     expect(ra.createdCalls).toBe(100);
     expect(rb.successfulCalls).toBe(100);
   });
@@ -170,14 +178,14 @@ describe('health shared by instances on one redis-server', () => {
   }
 
   it('a breaker opened by instance 1 (503 Retry-After) is honoured by instance 2; both write the record stream', async () => {
-    const a = await scene.provider('a', { retryAfter: 5 });
-    const b = await scene.provider('b', { answer: true });
+    const a = await scene.provider('a', { retryAfter: 5 }, { calls: 1000 });
+    const b = await scene.provider('b', { answer: true }, { calls: 1000 });
     const [tr1, tr2, client] = await twoInstances(failoverTable([a, b]));
     try {
       expect((await oneCall(tr1)).attempts.map((x) => x.status)).toEqual([503, 200]);
       expect(providersOf(await oneCall(tr2))).toEqual(['b']);
-      a.sipp.kill();
-      expect((await a.sipp.done).createdCalls).toBe(1);
+      a.sipp!.kill();
+      expect((await a.sipp!.done).createdCalls).toBe(1);
 
       const entries = (await client.xrange('trunkroute:calls', '-', '+')) as Array<
         [string, string[]]
@@ -193,8 +201,8 @@ describe('health shared by instances on one redis-server', () => {
   });
 
   it('max_calls: 2 on A holds across both instances under 10 concurrent calls', async () => {
-    const a = await scene.provider('a', { answer: true, delayMs: 1500 });
-    const b = await scene.provider('b', { answer: true });
+    const a = await scene.provider('a', { answer: true, delayMs: 1500 }, { calls: 1000 });
+    const b = await scene.provider('b', { answer: true }, { calls: 1000 });
     const [tr1, tr2, client] = await twoInstances(
       failoverTable([{ ...a, extra: { max_calls: 2 } }, b]),
     );
@@ -204,9 +212,9 @@ describe('health shared by instances on one redis-server', () => {
     );
     const results = await Promise.all(callers.map((c) => c.done));
     expect(results.map((r) => r.successfulCalls)).toEqual([5, 5]);
-    a.sipp.kill();
-    b.sipp.kill();
-    const [ra, rb] = await Promise.all([a.sipp.done, b.sipp.done]);
+    a.sipp!.kill();
+    b.sipp!.kill();
+    const [ra, rb] = await Promise.all([a.sipp!.done, b.sipp!.done]);
     expect(ra.createdCalls).toBe(2);
     expect(rb.createdCalls).toBe(8);
     const recs = [...(await tr1.waitForRecords(5)), ...(await tr2.waitForRecords(5))];
@@ -217,8 +225,8 @@ describe('health shared by instances on one redis-server', () => {
 
   it('an instance killed with calls in progress leaves no slot stuck once the lease runs out', async () => {
     const lease = 4000;
-    const a = await scene.provider('a', { answer: true });
-    const b = await scene.provider('b', { answer: true });
+    const a = await scene.provider('a', { answer: true }, { calls: 1000 });
+    const b = await scene.provider('b', { answer: true }, { calls: 1000 });
     const [tr1, tr2, client] = await twoInstances(
       failoverTable([{ ...a, extra: { max_calls: 2 } }, b]),
       { lease_ms: lease },
@@ -247,8 +255,8 @@ describe('health shared by instances on one redis-server', () => {
 describe('health while Redis is away', () => {
   it('redis-server stopped: calls still connect with limits counted per instance; restarted: breakers are shared again', async () => {
     redis = await startRedis();
-    const a = await scene.provider('a', { retryAfter: 3 });
-    const b = await scene.provider('b', { answer: true });
+    const a = await scene.provider('a', { retryAfter: 3 }, { calls: 1000 });
+    const b = await scene.provider('b', { answer: true }, { calls: 1000 });
     const config = { redis: { url: redis.url }, health: { sync_poll_ms: 300 } };
     const table = failoverTable([a, { ...b, extra: { max_calls: 5 } }]);
     const tr1 = await scene.trunkroute(table, config);

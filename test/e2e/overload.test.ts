@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { Scene, failoverTable, NUMBER, SCENARIOS } from './harness/scene.js';
+import { Scene, failoverTable, DIALLED, SCENARIOS } from './harness/scene.js';
 import { freePort } from './harness/ports.js';
 import { runSipp } from './harness/sipp.js';
 import type { TrunkrouteProcess } from './harness/trunkroute.js';
@@ -36,7 +36,7 @@ describe('overload (real SIPp)', () => {
       calls: 50_000,
       rate: 5000,
       limit: 20_000,
-      service: NUMBER,
+      service: DIALLED,
       extraArgs: ['-i', '127.0.0.2'],
       timeoutSeconds: 40,
     });

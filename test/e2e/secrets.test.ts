@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Scene, failoverTable, NUMBER } from './harness/scene.js';
+import { Scene, failoverTable, DIALLED } from './harness/scene.js';
 import { startRedis, type RedisServer } from './harness/redis.js';
 
 // Issue 8, secrets: API tokens and the Redis password never show in logs,
@@ -23,8 +23,8 @@ afterEach(async () => {
 describe('secrets stay secret', () => {
   it('tokens and the Redis password appear in no log line, API answer or error message', async () => {
     redis = await startRedis({ password: PASSWORD });
-    const a = await scene.provider('a', { reject: 503 });
-    const b = await scene.provider('b', { answer: true });
+    const a = await scene.provider('a', { reject: 503 }, { calls: 1000 });
+    const b = await scene.provider('b', { answer: true }, { calls: 1000 });
     const tr = await scene.trunkroute(failoverTable([a, b]), {
       api: { tokens: [TOKEN] },
       redis: { url: redis.url },
@@ -40,7 +40,7 @@ describe('secrets stay secret', () => {
       });
     const answers: string[] = [];
     for (const [path, token] of [
-      [`/v1.0/explain?destination=${encodeURIComponent(NUMBER)}&source=127.0.0.1`, TOKEN],
+      [`/v1.0/explain?destination=${encodeURIComponent(DIALLED)}&source=127.0.0.1`, TOKEN],
       [`/v1.0/routes?token=${TOKEN}`, undefined],
       ['/v1.0/providers', `${TOKEN}x`],
       ['/healthz', undefined],

@@ -5,7 +5,7 @@ import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ServerTransaction } from './types.js';
 
-type State = 'proceeding' | 'completed' | 'confirmed' | 'terminated';
+type State = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
 
 /** RFC 3261 17.2.1: the INVITE server transaction. */
 export class InviteServerTransaction implements ServerTransaction {
@@ -17,6 +17,7 @@ export class InviteServerTransaction implements ServerTransaction {
   private timerG?: TimerHandle;
   private timerH?: TimerHandle;
   private timerI?: TimerHandle;
+  private timerL?: TimerHandle;
   private interval: number;
 
   constructor(
@@ -37,14 +38,23 @@ export class InviteServerTransaction implements ServerTransaction {
   }
 
   respond(res: SipResponse): void {
+    // RFC 6026 8.5: in Accepted, further 2xx from the TU (retransmissions, other forks) go out.
+    if (this.state === 'accepted' && res.status >= 200 && res.status < 300) {
+      this.ctx.send(res, this.destination, this.connectionId).catch((err: unknown) => {
+        this.ctx.log('response send failed', { error: String(err), status: res.status });
+      });
+      return;
+    }
     if (this.state !== 'proceeding') return;
     this.timer100?.cancel();
     this.last = res;
     this.transmit();
     if (res.status < 200) return;
     if (res.status < 300) {
-      // RFC 3261 17.2.1: a 2xx ends the transaction; the TU handles its retransmissions.
-      this.terminate();
+      // RFC 6026 8.5: Accepted, not Terminated: until Timer L a retransmitted INVITE
+      // (its 2xx was lost on the way) is absorbed here instead of becoming a new call.
+      this.state = 'accepted';
+      this.timerL = this.ctx.clock.setTimer(64 * this.ctx.timers.T1, () => this.terminate());
       return;
     }
     // RFC 3261 17.2.1: Completed; Timer G retransmits (unreliable only), Timer H bounds the wait for the ACK.
@@ -69,7 +79,8 @@ export class InviteServerTransaction implements ServerTransaction {
       this.timerI = this.ctx.clock.setTimer(i, () => this.terminate());
       return;
     }
-    // RFC 3261 17.2.1: a retransmitted INVITE gets the last response again.
+    // RFC 3261 17.2.1: a retransmitted INVITE gets the last response again; in Accepted
+    // it is absorbed (RFC 6026 8.7: the 2xx retransmissions are the TU's).
     if ((this.state === 'proceeding' || this.state === 'completed') && this.last) this.transmit();
   }
 
@@ -80,6 +91,7 @@ export class InviteServerTransaction implements ServerTransaction {
     this.timerG?.cancel();
     this.timerH?.cancel();
     this.timerI?.cancel();
+    this.timerL?.cancel();
     this.ctx.remove(this.id);
     this.onTerminated?.();
   }

@@ -167,9 +167,17 @@ export class TransactionLayer {
     if (key === undefined) return;
     const existing = this.servers.get(key);
     if (existing) {
-      // A retransmission, or the ACK for our non-2xx final response (RFC 3261 17.2.1).
-      existing.onRequest(req);
-      return;
+      // RFC 6026 8.7: in Accepted the ACK is for the 2xx (it matches only when the UAC
+      // reused the INVITE's branch, or by the RFC 2543 rules): it goes to the TU.
+      const ackFor2xx =
+        req.method === 'ACK' &&
+        existing instanceof InviteServerTransaction &&
+        existing.state === 'accepted';
+      if (!ackFor2xx) {
+        // A retransmission, or the ACK for our non-2xx final response (RFC 3261 17.2.1).
+        existing.onRequest(req);
+        return;
+      }
     }
     if (req.method === 'ACK') {
       this.user?.onRequest({

@@ -38,6 +38,8 @@ export interface SippResult {
   stdout: string;
   stderr: string;
   errors: string;
+  /** Every "Aborting call ..." event from SIPp's error file (first line of each): why calls failed. */
+  aborts: string[];
 }
 
 export interface SippProcess {
@@ -118,6 +120,7 @@ export function runSipp(o: SippOptions): SippProcess {
       const stats = lastStats(dir);
       const num = (k: string): number => Number(stats[k] ?? 0);
       const errorsFile = readdirSync(dir).find((f) => f.startsWith('errors'));
+      const errorText = errorsFile ? readFileSync(join(dir, errorsFile), 'latin1') : '';
       resolve({
         exitCode: code,
         successfulCalls: num('SuccessfulCall(C)'),
@@ -127,7 +130,10 @@ export function runSipp(o: SippOptions): SippProcess {
         stats,
         stdout,
         stderr,
-        errors: errorsFile ? readFileSync(join(dir, errorsFile), 'latin1').slice(-4000) : '',
+        errors: errorText.slice(-4000),
+        aborts: [...errorText.matchAll(/Aborting call[^\n]*?(?=\d{4}-\d\d-\d\d\t|\r|\n|$)/g)].map(
+          (m) => m[0],
+        ),
       });
     });
   });

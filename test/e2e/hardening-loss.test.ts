@@ -1,0 +1,78 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { renderScenario } from './harness/sipp.js';
+import { SCENARIOS, Scene, routeTable } from './harness/scene.js';
+
+// Issue 8: 10% packet loss on every leg (SIPp's -lost on the caller and on both
+// providers, in both directions) for 500 calls through a 503 → 200 failover.
+// Retransmissions (the caller's SIPp, trunkroute's transactions, the providers'
+// SIPp) must recover every loss, and no call may be attempted twice on the same
+// gateway: trunkroute's per-call records are the evidence.
+
+const CALLS = 500;
+const LOSS = ['-lost', '10'];
+
+const scene = new Scene();
+afterEach(() => scene.stopAll());
+
+describe('10% packet loss on every leg (real SIPp)', () => {
+  it(`${CALLS} calls through 503 → 200: every call connects, no gateway is tried twice in a call`, async () => {
+    const a = await scene.provider(
+      'a',
+      {
+        scenario: renderScenario(join(SCENARIOS, 'provider-reject-lossy.xml'), {
+          status: 503,
+          reason: 'Service Unavailable',
+        }),
+      },
+      { calls: CALLS, extraArgs: LOSS, timeoutSeconds: 150 },
+    );
+    const b = await scene.provider(
+      'b',
+      { scenario: join(SCENARIOS, 'provider-answer-lossy.xml') },
+      { calls: CALLS, extraArgs: LOSS, timeoutSeconds: 150 },
+    );
+    // A lost INVITE and a lost 100 cost a Timer A round or two (0.5 s, 1 s, 2 s): the
+    // trying timeout must stay above that, or loss would look like a dead gateway.
+    const tr = await scene.trunkroute(
+      routeTable([a, b], { settings: { default_trying_timeout_ms: 8000 } }),
+    );
+    const caller = await scene.call(tr, {
+      calls: CALLS,
+      rate: 50,
+      // SIPp's own retransmissions stay on (no -nr): the INVITE and the BYE are resent every 500 ms.
+      extraArgs: LOSS,
+      timeoutSeconds: 120,
+    });
+    const recs = await tr.waitForRecords(CALLS, 60_000);
+    // A late duplicate would show up within a trying timeout; wait that long for it.
+    await new Promise((r) => setTimeout(r, 8000));
+    // One record per call: a retransmitted INVITE never became a second call.
+    const byCallId = new Map<string, number>();
+    for (const r of tr.records()) byCallId.set(r.call_id, (byCallId.get(r.call_id) ?? 0) + 1);
+    const repeated = [...byCallId].filter(([, n]) => n > 1);
+    expect(repeated).toEqual([]);
+    expect(byCallId.size).toBe(CALLS);
+
+    // Whole records in the assertions, so a failure shows the call's attempt trail.
+    expect(recs.filter((r) => r.outcome !== 'connected')).toEqual([]);
+    expect(
+      recs.filter((r) => new Set(r.attempts.map((x) => x.gateway)).size !== r.attempts.length),
+    ).toEqual([]);
+    expect(
+      recs.filter((r) => r.attempts.at(-1)?.provider !== 'b' || r.attempts.at(-1)?.status !== 200),
+    ).toEqual([]);
+    // SIPp's account: every call completed, with its reasons printed when one did not.
+    expect(caller.aborts).toEqual([]);
+    expect(caller.successfulCalls).toBe(CALLS);
+    expect(caller.failedCalls).toBe(0);
+    // The loss really happened: SIPp had to retransmit.
+    expect(caller.retransmissions).toBeGreaterThan(0);
+
+    // With an 8 s trying timeout, loss never pushed a call past A without its 503.
+    const viaA = recs.filter(
+      (r) => r.attempts[0]?.provider === 'a' && r.attempts[0].status === 503,
+    );
+    expect(recs.filter((r) => !viaA.includes(r))).toEqual([]);
+  }, 240_000);
+});

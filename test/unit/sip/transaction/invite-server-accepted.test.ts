@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { SipRequest } from '../../../../src/sip/message/sip-message.js';
+import { createResponse } from '../../../../src/sip/message/create-response.js';
+import { TransactionLayer } from '../../../../src/sip/transaction/transaction-layer.js';
+import type { IncomingRequest, ServerTransaction } from '../../../../src/sip/transaction/types.js';
+import type { Endpoint } from '../../../../src/sip/transport/types.js';
+import { FakeClock } from '../../../fakes/fake-clock.js';
+import { FakeTransport } from '../../../fakes/fake-transport.js';
+
+// RFC 6026 Accepted state of the INVITE server transaction. Found by the 10%-loss
+// end-to-end test: an INVITE retransmitted after its 2xx was sent (the 100 and the
+// 2xx both lost) became a second call and tried every gateway again.
+
+const PEER: Endpoint = { protocol: 'udp', address: '127.0.0.1', port: 5070 };
+
+function setup() {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const layer = new TransactionLayer({ transport, clock });
+  const requests: IncomingRequest[] = [];
+  layer.setUser({ onRequest: (r) => requests.push(r), onStrayResponse: () => {} });
+  return { clock, transport, layer, requests };
+}
+
+function invite(branch: string): SipRequest {
+  const r = new SipRequest('INVITE', 'sip:+15551234@127.0.0.1:5060');
+  r.append('Via', `SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}`);
+  r.append('Max-Forwards', '70');
+  r.append('From', '<sip:a@127.0.0.1>;tag=from1');
+  r.append('To', '<sip:+15551234@127.0.0.1>');
+  r.append('Call-ID', `call-${branch}`);
+  r.append('CSeq', '1 INVITE');
+  return r;
+}
+
+function ackFor(req: SipRequest, branch: string): SipRequest {
+  const ack = new SipRequest('ACK', req.uri);
+  ack.append('Via', `SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}`);
+  ack.append('From', req.get('from')!);
+  ack.append('To', `${req.get('to')!};tag=to1`);
+  ack.append('Call-ID', req.get('call-id')!);
+  ack.append('CSeq', '1 ACK');
+  return ack;
+}
+
+describe('INVITE server transaction after a 2xx (RFC 6026 Accepted)', () => {
+  it('absorbs INVITE retransmissions until Timer L (64*T1), then forgets the transaction', () => {
+    const t = setup();
+    const req = invite('z9hG4bKacc1');
+    t.transport.deliver(req, PEER);
+    const tx = t.requests[0]!.transaction as ServerTransaction;
+    tx.respond(createResponse(req, 200, undefined, 'to1'));
+    t.clock.advance(500);
+    t.transport.deliver(req, PEER);
+    t.clock.advance(1000);
+    t.transport.deliver(req, PEER);
+    // One call, not three; and the 2xx is not resent by the transaction (that is the TU's job).
+    expect(t.requests).toHaveLength(1);
+    expect(t.transport.sentOf(200)).toHaveLength(1);
+    expect(t.layer.size.servers).toBe(1);
+    t.clock.advance(32_000 - 1500);
+    expect(t.layer.size.servers).toBe(0);
+  });
+
+  it('passes further 2xx from the TU (another fork) to the transport', () => {
+    const t = setup();
+    const req = invite('z9hG4bKacc2');
+    t.transport.deliver(req, PEER);
+    const tx = t.requests[0]!.transaction as ServerTransaction;
+    tx.respond(createResponse(req, 200, undefined, 'fork1'));
+    tx.respond(createResponse(req, 200, undefined, 'fork2'));
+    // A non-2xx after the 2xx is not sent.
+    tx.respond(createResponse(req, 486, undefined, 'fork3'));
+    expect(t.transport.sentOf(200)).toHaveLength(2);
+    expect(t.transport.sentOf(486)).toHaveLength(0);
+  });
+
+  it('an ACK that matches it (branch reused, or RFC 2543 rules) still reaches the TU', () => {
+    const t = setup();
+    const req = invite('z9hG4bKacc3');
+    t.transport.deliver(req, PEER);
+    const tx = t.requests[0]!.transaction as ServerTransaction;
+    tx.respond(createResponse(req, 200, undefined, 'to1'));
+    t.transport.deliver(ackFor(req, 'z9hG4bKacc3'), PEER);
+    const ack = t.requests.at(-1)!;
+    expect(ack.request.method).toBe('ACK');
+    expect(ack.transaction).toBeUndefined();
+  });
+});
