@@ -49,6 +49,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     transport,
     clock: systemClock,
     timers: { T1: config.sip.t1_ms, T2: config.sip.t2_ms, T4: config.sip.t4_ms },
+    maxServerTransactions: config.sip.max_server_transactions,
     log: (event, detail) => log.debug(detail, event),
   });
   const identity = new ProxyIdentity(
@@ -95,6 +96,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
 
   const metrics = new Metrics({
     sipCounters: () => transport.counters,
+    transactions: () => ({ ...transactions.size, ...transactions.refused }),
     activeCalls: () =>
       store.snapshot().table.providers.map((p) => ({
         provider: p.id,

@@ -57,6 +57,12 @@ export const schema = {
       default: 65536,
       env: 'TRUNKROUTE_SIP_MAX_MESSAGE_SIZE',
     },
+    max_server_transactions: {
+      doc: 'Live server transactions at most (the memory bound under a flood). Beyond it new out-of-dialog requests get a stateless 503 with Retry-After; calls in progress go on; at twice it nothing new is taken. 0 = no cap.',
+      format: 'nat',
+      default: 50000,
+      env: 'TRUNKROUTE_SIP_MAX_SERVER_TRANSACTIONS',
+    },
     t1_ms: {
       doc: 'RFC 3261 T1: round-trip estimate.',
       format: 'nat',
@@ -311,6 +317,7 @@ export interface ServerConfig {
     listen: string[];
     advertised_address: string;
     max_message_size: number;
+    max_server_transactions: number;
     t1_ms: number;
     t2_ms: number;
     t4_ms: number;

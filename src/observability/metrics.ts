@@ -7,6 +7,7 @@ export interface MetricSources {
   activeCalls?: () => Array<{ provider: string; calls: number }>;
   gateways?: () => Array<{ gateway: string; provider: string; breaker: string; probe_up: boolean }>;
   routeVersion?: () => number;
+  transactions?: () => { clients: number; servers: number; answered503: number; dropped: number };
 }
 
 const BREAKER_VALUE: Record<string, number> = { closed: 0, open: 1, 'half-open': 2 };
@@ -111,6 +112,31 @@ export class Metrics {
         for (const g of sources.gateways?.() ?? []) {
           this.set({ provider: g.provider, gateway: g.gateway }, g.probe_up ? 1 : 0);
         }
+      },
+    });
+    new Gauge({
+      name: 'trunkroute_sip_transactions',
+      help: 'Live SIP transactions by kind (client, server).',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        const t = sources.transactions?.();
+        if (!t) return;
+        this.set({ kind: 'client' }, t.clients);
+        this.set({ kind: 'server' }, t.servers);
+      },
+    });
+    new Counter({
+      name: 'trunkroute_sip_transaction_cap_total',
+      help: 'New requests refused at sip.max_server_transactions: answered_503 (stateless), dropped (past twice the cap).',
+      labelNames: ['action'],
+      registers,
+      collect() {
+        const t = sources.transactions?.();
+        if (!t) return;
+        this.reset();
+        this.inc({ action: 'answered_503' }, t.answered503);
+        this.inc({ action: 'dropped' }, t.dropped);
       },
     });
     new Counter({

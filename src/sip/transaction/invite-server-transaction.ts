@@ -73,6 +73,8 @@ export class InviteServerTransaction implements ServerTransaction {
       if (this.state !== 'completed') return;
       // RFC 3261 17.2.1: Confirmed; Timer I absorbs further ACKs.
       this.state = 'confirmed';
+      // Nothing is sent again from here: the response need not be held (memory under load).
+      this.last = undefined;
       this.timerG?.cancel();
       this.timerH?.cancel();
       const i = this.ctx.reliable(this.destination) ? 0 : this.ctx.timers.T4;

@@ -10,6 +10,7 @@ import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { responseDestination } from './response-destination.js';
+import { createResponse } from '../message/create-response.js';
 import type { TransactionContext } from './transaction-context.js';
 import {
   DEFAULT_TIMERS,
@@ -26,6 +27,13 @@ export interface TransactionLayerOptions {
   timers?: Partial<TimerValues>;
   /** Source of branch uniqueness; crypto by default. */
   random?: () => number;
+  /**
+   * Live server transactions at most. Beyond it a new out-of-dialog request gets
+   * a stateless 503 (no transaction, so no memory); at twice it, every new
+   * request is dropped. In-dialog requests (calls in progress) still get a
+   * transaction up to the hard bound. 0 = no cap.
+   */
+  maxServerTransactions?: number;
   log?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -71,6 +79,9 @@ export class TransactionLayer {
   setUser(user: TransactionUser): void {
     this.user = user;
   }
+
+  /** New requests refused for the cap: answered 503 statelessly, or dropped past the hard bound. */
+  readonly refused = { answered503: 0, dropped: 0 };
 
   /** Live transactions, for tests and metrics. */
   get size(): { clients: number; servers: number } {
@@ -188,6 +199,7 @@ export class TransactionLayer {
       return;
     }
     const destination = responseDestination(req) ?? inbound.source;
+    if (this.overCap(req, destination, inbound.connectionId)) return;
     // Reliable transports answer on the connection the request came on (RFC 3261 18.2.2).
     const tx: ServerTx =
       req.method === 'INVITE'
@@ -221,6 +233,29 @@ export class TransactionLayer {
       transaction: tx,
       cancelled,
     });
+  }
+
+  /**
+   * The memory bound under a flood: past the cap a new out-of-dialog request
+   * is answered 503 + Retry-After without a transaction (RFC 3261 21.5.4);
+   * past twice the cap nothing new is taken at all. CANCEL is let through
+   * while its INVITE is here, so calls in setup can still be cancelled.
+   */
+  private overCap(req: SipRequest, destination: Endpoint, connectionId?: string): boolean {
+    const max = this.opts.maxServerTransactions ?? 0;
+    const live = this.servers.size;
+    if (max <= 0 || live < max) return false;
+    if (live >= 2 * max) {
+      this.refused.dropped++;
+      return true;
+    }
+    const inDialog = tagOf(req.get('to') ?? '') !== undefined;
+    if (inDialog || req.method === 'CANCEL') return false;
+    this.refused.answered503++;
+    const res = createResponse(req, 503, 'Service Unavailable: overloaded');
+    res.append('Retry-After', '5');
+    void this.sendStateless(res, destination, connectionId);
+    return true;
   }
 }
 

@@ -382,3 +382,46 @@ describe('non-INVITE server transaction (RFC 3261 17.2.2)', () => {
     expect(t.layer.size.servers).toBe(0);
   });
 });
+
+describe('server transaction cap (memory bound under a flood)', () => {
+  function capped(max: number) {
+    const clock = new FakeClock();
+    const transport = new FakeTransport(clock);
+    const layer = new TransactionLayer({ transport, clock, maxServerTransactions: max });
+    const requests: IncomingRequest[] = [];
+    layer.setUser({ onRequest: (r) => requests.push(r), onStrayResponse: () => {} });
+    return { clock, transport, layer, requests };
+  }
+
+  it('past the cap a new INVITE gets a stateless 503 with Retry-After; in-dialog requests still pass', async () => {
+    const t = capped(3);
+    for (let i = 0; i < 3; i++) t.transport.deliver(request('INVITE', `z9hG4bKc${i}`), UDP_PEER);
+    expect(t.layer.size.servers).toBe(3);
+    t.transport.deliver(request('INVITE', 'z9hG4bKc3'), UDP_PEER);
+    await Promise.resolve();
+    expect(t.requests).toHaveLength(3);
+    expect(t.layer.size.servers).toBe(3);
+    const refused = t.transport.sent.map((s) => s.message as SipResponse);
+    expect(refused.map((r) => `${r.status} ${r.get('retry-after')}`)).toEqual(['503 5']);
+    expect(t.layer.refused).toEqual({ answered503: 1, dropped: 0 });
+
+    const bye = request('BYE', 'z9hG4bKbye');
+    bye.set('To', '<sip:+15551234@127.0.0.1>;tag=callee');
+    t.transport.deliver(bye, UDP_PEER);
+    expect(t.requests.map((r) => r.request.method)).toEqual(['INVITE', 'INVITE', 'INVITE', 'BYE']);
+  });
+
+  it('at twice the cap nothing new is taken, not even in-dialog requests', () => {
+    const t = capped(1);
+    t.transport.deliver(request('INVITE', 'z9hG4bKd0'), UDP_PEER);
+    const bye = request('BYE', 'z9hG4bKd1');
+    bye.set('To', '<sip:+15551234@127.0.0.1>;tag=callee');
+    t.transport.deliver(bye, UDP_PEER);
+    expect(t.layer.size.servers).toBe(2);
+    const again = request('BYE', 'z9hG4bKd2');
+    again.set('To', '<sip:+15551234@127.0.0.1>;tag=callee');
+    t.transport.deliver(again, UDP_PEER);
+    expect(t.layer.size.servers).toBe(2);
+    expect(t.layer.refused.dropped).toBe(1);
+  });
+});
