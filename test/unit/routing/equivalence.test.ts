@@ -17,6 +17,8 @@ import { referenceCompile, referencePlan } from './reference/reference-planner.j
 
 const NOW = Date.UTC(2026, 0, 7, 10, 30);
 const prefixArb = fc.oneof(
+  // Few distinct prefixes, so that routes share them and tiers have several members.
+  fc.constantFrom('+3', '+34', '+3491', '1', '12', '*1#'),
   fc.stringMatching(/^\+[0-9]{1,4}$/),
   fc.stringMatching(/^[0-9*#]{1,3}$/),
   // Longer than the 13 characters a numeric key holds.
@@ -55,7 +57,7 @@ const tableArb = fc
           fc.nat().map((n) => ({ pattern: n })),
           fc.nat().map((n) => ({ group: n })),
         ),
-        priority: fc.integer({ min: 0, max: 3 }),
+        priority: fc.integer({ min: 0, max: 2 }),
         metric: fc.integer({ min: 1, max: 5 }),
         cost: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
         enabled: fc.boolean(),
@@ -137,6 +139,7 @@ const tableArb = fc
 const callArb = fc.record({
   destination: fc.oneof(
     fc.stringMatching(/^\+[0-9]{4,12}$/),
+    fc.stringMatching(/^\+3491[0-9]{0,8}$/),
     fc.stringMatching(/^[0-9*#]{1,8}$/),
     fc.stringMatching(/^\+3491[0-9]{9,14}$/),
     fc.constantFrom('+1 900 555-0100', '(0034) 91.123', 'alice', '', '+34a911'),
