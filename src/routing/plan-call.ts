@@ -1,8 +1,14 @@
 import { cidrContains, parseAddress, parseV4, type ParsedAddress } from './cidr.js';
 import {
+  BIG_METRIC,
+  FLAGS,
+  METRIC,
   MULTI_PREFIX,
   NO_FALLTHROUGH,
+  PRIORITY,
+  ROUTE_STRIDE,
   SCHEDULED,
+  TEMPLATE,
   USABLE,
   type CompiledTable,
   type SourceRange,
@@ -246,14 +252,15 @@ function plan(
   count = consider(compiled, compiled.scopes.get(''), 1, number, numeric, count, s, nowMs, tr);
 
   // 3a. A customer route overrides the default route of the same provider.
-  const { routeTemplate, templates } = compiled;
+  const { routeInfo, templates } = compiled;
   if (customerCount > 0) {
     let kept = customerCount;
     for (let k = customerCount; k < count; k++) {
-      const provider = templates[routeTemplate[s.route[k]!]!]!.provider;
+      const provider = templates[routeInfo[s.route[k]! * ROUTE_STRIDE + TEMPLATE]!]!.provider;
       let overridden = false;
       for (let j = 0; j < customerCount && !overridden; j++)
-        overridden = templates[routeTemplate[s.route[j]!]!]!.provider === provider;
+        overridden =
+          templates[routeInfo[s.route[j]! * ROUTE_STRIDE + TEMPLATE]!]!.provider === provider;
       if (overridden) {
         if (tr) {
           const id = routes[s.route[k]!]!.id;
@@ -305,12 +312,13 @@ function plan(
       for (let j = from; j < orderedCount; j++) ids.push(routes[s.route[s.ordered[j]!]!]!.id);
       tr.push({
         step: 'tier',
-        message: `tier ${t + 1} (${s.scope[head] === 0 ? 'customer' : 'default'}, prefix length ${s.length[head]}, priority ${compiled.routePriority[s.route[head]!]}): ${ids.join(', ')}`,
+        message: `tier ${t + 1} (${s.scope[head] === 0 ? 'customer' : 'default'}, prefix length ${s.length[head]}, priority ${routeInfo[s.route[head]! * ROUTE_STRIDE + PRIORITY]}): ${ids.join(', ')}`,
       });
     }
     let stop = -1;
     for (let j = a; j < b && stop < 0; j++)
-      if (compiled.routeFlags[s.route[sorted[j]!]!]! & NO_FALLTHROUGH) stop = s.route[sorted[j]!]!;
+      if (routeInfo[s.route[sorted[j]!]! * ROUTE_STRIDE + FLAGS]! & NO_FALLTHROUGH)
+        stop = s.route[sorted[j]!]!;
     if (stop >= 0 && b < count) {
       if (tr) {
         const id = routes[stop]!.id;
@@ -352,7 +360,7 @@ function plan(
     // Enough healthy attempts: the rest would be cut anyway.
     if (attempts.length >= settings.max_attempts) break;
     const route = routes[s.route[s.ordered[k]!]!]!;
-    const template = templates[routeTemplate[s.route[s.ordered[k]!]!]!]!;
+    const template = templates[routeInfo[s.route[s.ordered[k]!]! * ROUTE_STRIDE + TEMPLATE]!]!;
     const { provider } = template;
     const atLimit = call.providerAtLimit?.(provider.id) ?? false;
     const gatewayCount = template.gateways.length;
@@ -459,6 +467,7 @@ function consider(
   let m = 0;
   for (let len = Math.min(number.length, index.maxLength); len >= 1; len--) {
     if (len <= numeric) {
+      if ((index.keyLengths & (1 << len)) === 0) continue;
       const v = index.find(s.keys[len]!);
       if (v === ABSENT) continue;
       if (v >= 0) m = addMatch(compiled, s, m, v, len);
@@ -480,23 +489,27 @@ function consider(
   }
 
   const { routes } = compiled.table;
+  const info = compiled.routeInfo;
   s.growCandidates(count + m);
   for (let k = 0; k < m; k++) {
     const ri = s.matchRoute[k]!;
-    const flags = compiled.routeFlags[ri]!;
-    const r = routes[ri]!;
+    const at = ri * ROUTE_STRIDE;
+    const flags = info[at + FLAGS]!;
+    // The route object is read only off the hot path: trace, schedule, huge metric.
     if (
       (flags & USABLE) === 0 ||
-      ((flags & SCHEDULED) !== 0 && !scheduleOpen(r.schedule!, nowMs))
+      ((flags & SCHEDULED) !== 0 && !scheduleOpen(routes[ri]!.schedule!, nowMs))
     ) {
       if (tr) {
-        const provider = compiled.templates[compiled.routeTemplate[ri]!]!.provider;
+        const r = routes[ri]!;
+        const provider = compiled.templates[info[at + TEMPLATE]!]!.provider;
         tr.push({ step: 'drop', routeId: r.id, message: `${r.id}: ${dropReason(r, provider)}` });
       }
       continue;
     }
     if (tr) {
-      const provider = compiled.templates[compiled.routeTemplate[ri]!]!.provider;
+      const r = routes[ri]!;
+      const provider = compiled.templates[info[at + TEMPLATE]!]!.provider;
       tr.push({
         step: 'candidate',
         routeId: r.id,
@@ -506,7 +519,7 @@ function consider(
     s.route[count] = ri;
     s.length[count] = s.matchLength[k]!;
     s.scope[count] = scope;
-    s.weight[count++] = r.metric;
+    s.weight[count++] = (flags & BIG_METRIC) === 0 ? info[at + METRIC]! : routes[ri]!.metric;
   }
   return count;
 }
@@ -518,7 +531,7 @@ function addMatch(
   route: number,
   len: number,
 ): number {
-  if (compiled.routeFlags[route]! & MULTI_PREFIX) {
+  if (compiled.routeInfo[route * ROUTE_STRIDE + FLAGS]! & MULTI_PREFIX) {
     for (let j = 0; j < m; j++) if (s.matchRoute[j] === route) return m;
   }
   s.growMatches(m + 1);
@@ -538,14 +551,18 @@ function dropReason(r: Route, provider: { id: string; enabled: boolean }): strin
 function tierAfter(compiled: CompiledTable, s: Scratch, a: number, b: number): boolean {
   if (s.scope[a] !== s.scope[b]) return s.scope[a]! > s.scope[b]!;
   if (s.length[a] !== s.length[b]) return s.length[a]! < s.length[b]!;
-  return compiled.routePriority[s.route[a]!]! > compiled.routePriority[s.route[b]!]!;
+  const info = compiled.routeInfo;
+  return (
+    info[s.route[a]! * ROUTE_STRIDE + PRIORITY]! > info[s.route[b]! * ROUTE_STRIDE + PRIORITY]!
+  );
 }
 
 function tierDiffers(compiled: CompiledTable, s: Scratch, a: number, b: number): boolean {
   return (
     s.scope[a] !== s.scope[b] ||
     s.length[a] !== s.length[b] ||
-    compiled.routePriority[s.route[a]!] !== compiled.routePriority[s.route[b]!]
+    compiled.routeInfo[s.route[a]! * ROUTE_STRIDE + PRIORITY] !==
+      compiled.routeInfo[s.route[b]! * ROUTE_STRIDE + PRIORITY]
   );
 }
 

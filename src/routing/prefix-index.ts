@@ -53,6 +53,11 @@ export class PrefixIndex {
   constructor(
     /** The longest prefix held: a lookup never reads further into the number. */
     readonly maxLength: number,
+    /**
+     * Bit n set when some numeric key is n characters long: a lookup skips the
+     * lengths no prefix has (a probe into a large table is a cache miss).
+     */
+    readonly keyLengths: number,
     /** Routes with no destination (every number), in table order. */
     readonly catchAll: Int32Array,
     /**
@@ -97,6 +102,7 @@ export class PrefixIndexBuilder {
   private readonly other = new Map<string, number[]>();
   private readonly catchAll: number[] = [];
   private maxLength = 0;
+  private keyLengths = 0;
   private otherMax = 0;
 
   /** `expected`: how many pairs will be added, to size the table at most half full. */
@@ -118,6 +124,7 @@ export class PrefixIndexBuilder {
       if (prefix.length > this.otherMax) this.otherMax = prefix.length;
       return;
     }
+    this.keyLengths |= 1 << prefix.length;
     const mask = this.values.length - 1;
     for (let s = slotOf(key, mask); ; s = (s + 1) & mask) {
       const k = this.keys[s]!;
@@ -153,6 +160,7 @@ export class PrefixIndexBuilder {
     for (const p of this.other.keys()) otherLengths[p.length] = 1;
     return new PrefixIndex(
       this.maxLength,
+      this.keyLengths,
       Int32Array.from(this.catchAll),
       lists,
       this.keys,
