@@ -38,6 +38,9 @@ export interface SourceRange {
   /** As written, for the explain trace. */
   text: string;
   cidr: Cidr;
+  /** The cidr's, copied here so the per-call scan reads one object per range. */
+  family: 4 | 6;
+  length: number;
   /** IPv4 only: network and mask as unsigned 32-bit numbers (no bigint per call). */
   v4Net: number;
   v4Mask: number;
@@ -66,6 +69,7 @@ export const NO_FALLTHROUGH = 4;
 /** Listed under more than one prefix (pattern, group): a lookup must drop repeats. */
 export const MULTI_PREFIX = 8;
 export const BIG_METRIC = 16;
+export const PARALLEL = 32;
 
 /**
  * A validated table made for lookups. Per route there are only typed-array columns
@@ -76,6 +80,12 @@ export interface CompiledTable {
   table: RouteTable;
   /** Per route (index in `table.routes` × ROUTE_STRIDE): TEMPLATE, PRIORITY, FLAGS, METRIC. */
   routeInfo: Int32Array;
+  /**
+   * Per route: its id (the strings are the validated table's). What an attempt needs
+   * from the route besides routeInfo; reading it here instead of from the Route object
+   * saves a cache miss per attempt.
+   */
+  routeIds: string[];
   templates: AttemptTemplate[];
   /** '' is the default scope; otherwise a customer id. */
   scopes: Map<string, PrefixIndex>;
@@ -178,7 +188,8 @@ export function compileTable(table: RouteTable, version = 0): CompiledTable {
       (route.enabled && provider.enabled ? USABLE : 0) |
       (route.schedule ? SCHEDULED : 0) |
       (route.fallthrough ? 0 : NO_FALLTHROUGH) |
-      (route.metric > 0x7fffffff ? BIG_METRIC : 0);
+      (route.metric > 0x7fffffff ? BIG_METRIC : 0) |
+      (route.fork === 'parallel' ? PARALLEL : 0);
     routeInfo[at + METRIC] = route.metric > 0x7fffffff ? 0 : route.metric;
     if (d === null) builder.addCatchAll(i);
     else if ('prefix' in d) builder.add(d.prefix, i);
@@ -196,6 +207,7 @@ export function compileTable(table: RouteTable, version = 0): CompiledTable {
     version,
     table,
     routeInfo,
+    routeIds: table.routes.map((r) => r.id),
     templates,
     scopes,
     sources: table.customers.flatMap((customer) =>
@@ -212,6 +224,8 @@ function sourceRange(text: string): SourceRange {
   return {
     text,
     cidr,
+    family: cidr.family,
+    length: cidr.length,
     v4Net: v4 ? Number(cidr.bits) : 0,
     v4Mask: v4 && cidr.length > 0 ? (0xffffffff << (32 - cidr.length)) >>> 0 : 0,
   };

@@ -5,6 +5,7 @@ import {
   METRIC,
   MULTI_PREFIX,
   NO_FALLTHROUGH,
+  PARALLEL,
   PRIORITY,
   ROUTE_STRIDE,
   SCHEDULED,
@@ -174,8 +175,8 @@ function plan(
     // The most specific range wins; among equal ones, the first customer in the table.
     let bestLen = -1;
     for (const r of compiled.sources) {
-      if (r.cidr.length > bestLen && inRange(r, v4, v6)) {
-        bestLen = r.cidr.length;
+      if (r.length > bestLen && inRange(r, v4, v6)) {
+        bestLen = r.length;
         customer = r.customer;
         tr?.push({
           step: 'customer',
@@ -359,8 +360,9 @@ function plan(
   for (let k = 0; k < orderedCount; k++) {
     // Enough healthy attempts: the rest would be cut anyway.
     if (attempts.length >= settings.max_attempts) break;
-    const route = routes[s.route[s.ordered[k]!]!]!;
-    const template = templates[routeInfo[s.route[s.ordered[k]!]! * ROUTE_STRIDE + TEMPLATE]!]!;
+    const ri = s.route[s.ordered[k]!]!;
+    const routeId = compiled.routeIds[ri]!;
+    const template = templates[routeInfo[ri * ROUTE_STRIDE + TEMPLATE]!]!;
     const { provider } = template;
     const atLimit = call.providerAtLimit?.(provider.id) ?? false;
     const gatewayCount = template.gateways.length;
@@ -375,8 +377,8 @@ function plan(
       if (repeated) {
         tr?.push({
           step: 'skip',
-          routeId: route.id,
-          message: `${route.id}: gateway ${g.key} already in the plan`,
+          routeId,
+          message: `${routeId}: gateway ${g.key} already in the plan`,
         });
         continue;
       }
@@ -385,14 +387,14 @@ function plan(
       manipulated ??= manipulate(number, provider.strip, provider.prefix);
       const attempt: Attempt = {
         index: 0,
-        routeId: route.id,
+        routeId,
         providerId: provider.id,
         gateway: g.gateway,
         gatewayKey: g.key,
         number: manipulated,
         requestUri: `sip:${manipulated}${g.hostPart}`,
         tier: s.tier[k]!,
-        fork: route.fork,
+        fork: routeInfo[ri * ROUTE_STRIDE + FLAGS]! & PARALLEL ? 'parallel' : 'serial',
         tryingTimeoutMs: template.tryingTimeoutMs,
         failover: template.failover,
       };
@@ -400,8 +402,8 @@ function plan(
       if (open || atLimit) {
         tr?.push({
           step: 'skip',
-          routeId: route.id,
-          message: `${route.id}: ${g.key} skipped (${open ? 'breaker open' : `provider ${provider.id} at its limit`})`,
+          routeId,
+          message: `${routeId}: ${g.key} skipped (${open ? 'breaker open' : `provider ${provider.id} at its limit`})`,
         });
         (unhealthy ??= []).push(attempt);
         continue;
@@ -438,7 +440,7 @@ function plan(
 }
 
 function inRange(r: SourceRange, v4: number, v6: ParsedAddress | undefined): boolean {
-  if (r.cidr.family === 4) return v4 >= 0 && (v4 & r.v4Mask) >>> 0 === r.v4Net;
+  if (r.family === 4) return v4 >= 0 && (v4 & r.v4Mask) >>> 0 === r.v4Net;
   return v6 !== undefined && cidrContains(r.cidr, v6);
 }
 
