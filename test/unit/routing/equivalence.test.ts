@@ -223,4 +223,55 @@ describe('the compact planner against the first planner', () => {
     );
     expect(plan.attempts.map((a) => a.routeId)).toEqual(['one-number', 'es']);
   });
+
+  it('agrees on a large table (growing working arrays), huge metrics and a plan made inside a callback', () => {
+    const random = seededRandom(99);
+    const providers = Array.from({ length: 40 }, (_, p) => ({
+      id: `p${p}`,
+      gateways: Array.from({ length: 1 + (p % 12) }, (_, g) => ({
+        uri: `sip:10.0.${p % 7}.${g}:5060`,
+        weight: 1 + ((p + g) % 3),
+      })),
+    }));
+    const routes = Array.from({ length: 400 }, (_, i) => ({
+      id: `r${i}`,
+      provider_id: `p${i % 40}`,
+      ...(i % 3 === 0 ? {} : { destination: { prefix: `+34${'9112345'.slice(0, i % 8)}` } }),
+      priority: i % 2,
+      // Beyond an int32 for some: read from the route, not the packed row.
+      metric: i % 5 === 0 ? 3_000_000_000 + i : 1 + (i % 4),
+      ...(i % 4 === 0 ? { customer_id: 'cu' } : {}),
+    }));
+    const v = validateTable({
+      settings: { max_attempts: 100, allow_unknown_sources: true },
+      providers,
+      customers: [{ id: 'cu', sources: ['192.0.2.0/24'] }],
+      routes,
+    });
+    if (!v.ok) throw new Error(JSON.stringify(v.errors.slice(0, 3)));
+    const compiled = compileTable(v.table);
+    const reference = referenceCompile(v.table);
+    for (let k = 0; k < 20; k++) {
+      const seed = Math.floor(random() * 2 ** 31);
+      // A callback that plans another call on the same table while this plan runs.
+      const nested = (key: string): boolean =>
+        planCall(compiled, { destination: '+3491', sourceAddress: '192.0.2.1' }, random, NOW)
+          .attempts.length > 0 && key.endsWith('.3:5060');
+      for (const trace of [true, false]) {
+        const facts: CallFacts = {
+          destination: `+3491123456${k}`,
+          sourceAddress: k % 2 === 0 ? '192.0.2.1' : '198.51.100.1',
+          gatewayOpen: nested,
+          trace,
+        };
+        const r1 = seededRandom(seed);
+        const r2 = seededRandom(seed);
+        const got = planCall(compiled, facts, r1, NOW);
+        const want = referencePlan(reference, facts, r2, NOW);
+        expect(got.attempts.length).toBeGreaterThan(16);
+        expect(comparable(got)).toEqual(comparable(want));
+        expect(r1()).toBe(r2());
+      }
+    }
+  });
 });
