@@ -8,7 +8,7 @@ export {
   type ValidationResult,
 } from './validate-table.js';
 export { parseRouteFile } from './parse-route-file.js';
-export { compileTable, type CompiledTable, type CompiledRoute } from './compile-table.js';
+export { compileTable, type CompiledTable, type AttemptTemplate } from './compile-table.js';
 export {
   planCall,
   gatewayKey,

@@ -233,9 +233,13 @@ function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
 }
 
+const SEPARATOR = /[\s\-.()/]/;
+const SEPARATORS = /[\s\-.()/]/g;
+
 /** Visual separators out, a leading + kept (DESIGN §3). */
 export function normaliseNumber(n: string): string {
-  return n.replace(/[\s\-.()/]/g, '');
+  // Most numbers have none: a test, without building a new string (once per call).
+  return SEPARATOR.test(n) ? n.replace(SEPARATORS, '') : n;
 }
 
 function gateway(c: Checker, raw: unknown, path: string): Gateway | undefined {
