@@ -18,6 +18,22 @@ function errorsOf(raw: object): string[] {
 describe('route table validation', () => {
   it.each([
     [
+      { providers: [{ id: 'a', gateways: gw, probe: { alive_codes: ['2xx', '2yy'] } }] },
+      'providers[0].probe.alive_codes[1]: "2yy" is not a status (200) or a class (2xx)',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: gw, probe: { interval_ms: 10 } }] },
+      'providers[0].probe.interval_ms: must be between 100 and 3600000 (got 10)',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: gw, breaker: { failures: -1 } }] },
+      'providers[0].breaker.failures: must be between 0 and 1000 (got -1)',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: gw, breaker: { cooldown: 5 } }] },
+      'providers[0].breaker.cooldown: unknown field "cooldown"',
+    ],
+    [
       {
         providers: [{ id: 'a', gateways: gw }],
         routes: [{ id: 'r', provider_id: 'a', destination: { pattern: 'spane' } }],
