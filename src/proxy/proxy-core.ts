@@ -166,7 +166,7 @@ export class ProxyCore implements TransactionUser {
         this.tag(),
       );
       res.append('Retry-After', '1');
-      transaction.respond(res);
+      this.rejectStateless(transaction, res);
       this.deps.onOverload?.(overload);
       return;
     }
@@ -261,7 +261,11 @@ export class ProxyCore implements TransactionUser {
     if (plan.outcome !== 'route' || plan.attempts.length === 0) {
       const status = plan.status ?? 404;
       const reason = plan.reason ?? 'No Route To Destination';
-      server.respond(createResponse(incoming.request, status, reason, this.tag()));
+      const res = createResponse(incoming.request, status, reason, this.tag());
+      // A stranger (not a customer) gets its 403 once, statelessly: scanners and
+      // floods cost no transaction, no retransmissions.
+      if (plan.outcome === 'forbidden' && !plan.customer) this.rejectStateless(server, res);
+      else server.respond(res);
       this.record(facts, req, plan.outcome === 'forbidden' ? 'forbidden' : 'no_route', status, []);
       return;
     }
@@ -505,6 +509,17 @@ export class ProxyCore implements TransactionUser {
       attempts,
       duration_ms: 0,
     });
+  }
+
+  /**
+   * Answers and forgets at once, as a stateless proxy would (RFC 3261 16.11):
+   * no retransmissions of the response and no transaction kept for its ACK, so
+   * a flood that never ACKs costs one send per INVITE. A retransmitted INVITE
+   * simply gets the same answer again.
+   */
+  private rejectStateless(server: ServerTransaction, res: SipResponse): void {
+    server.respond(res);
+    server.terminate?.();
   }
 
   private tag(): string {

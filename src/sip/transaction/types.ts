@@ -46,6 +46,8 @@ export interface ServerTransaction {
   readonly state: string;
   /** Sends a response (the last one is retransmitted as the RFC says). */
   respond(response: SipResponse): void;
+  /** Forgets the transaction now: no more retransmissions, nothing absorbed. */
+  terminate?(): void;
   /** Called when the transaction terminates (Timer H/I/J fired, or 2xx sent). */
   onTerminated?: () => void;
   /** For INVITE: Timer H fired without an ACK for a non-2xx final response. */
