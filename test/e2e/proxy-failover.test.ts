@@ -2,154 +2,26 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startTrunkroute, type TrunkrouteProcess } from './harness/trunkroute.js';
-import { freePort } from './harness/ports.js';
-import { renderScenario, runSipp, type SippProcess, type SippResult } from './harness/sipp.js';
+import {
+  DIALLED as NUMBER,
+  Scene,
+  expectNeverReached as expectNeverTried,
+  routeTable,
+  type ProviderTrunk as Provider,
+} from './harness/scene.js';
+import type { SippResult } from './harness/sipp.js';
 
 // The proxy's end-to-end suite (issue 4): real SIPp callers and providers, a real
 // trunkroute process, all on loopback. Each test asserts SIPp's statistics and
 // trunkroute's per-call attempt records.
 
-const SCENARIOS = fileURLToPath(new URL('../../sipp-scenarios/', import.meta.url));
-const NUMBER = '+34911234567';
+const scene = new Scene();
+afterEach(() => scene.stopAll());
 
-type Transport = 'udp' | 'tcp';
-
-interface Provider {
-  id: string;
-  port: number;
-  transport: Transport;
-  sipp?: SippProcess;
-}
-
-const running: Array<{ stop(): Promise<unknown> }> = [];
-afterEach(async () => {
-  for (const r of running.splice(0).reverse()) await r.stop();
-});
-
-async function provider(
-  id: string,
-  behaviour:
-    | { answer: true; delayMs?: number }
-    | { reject: number; reason?: string }
-    | { ring: true }
-    | { silent: true },
-  opts: { transport?: Transport; calls?: number } = {},
-): Promise<Provider> {
-  const transport = opts.transport ?? 'udp';
-  const port = await freePort('both');
-  const p: Provider = { id, port, transport };
-  if ('silent' in behaviour) return p;
-  const calls = opts.calls ?? 1;
-  const scenario =
-    'answer' in behaviour
-      ? join(SCENARIOS, 'provider-answer.xml')
-      : 'ring' in behaviour
-        ? join(SCENARIOS, 'provider-ring.xml')
-        : renderScenario(join(SCENARIOS, 'provider-reject.xml'), {
-            status: behaviour.reject,
-            reason: behaviour.reason ?? 'Rejected By Test Provider',
-          });
-  p.sipp = runSipp({
-    scenario,
-    localPort: port,
-    transport,
-    calls,
-    pauseMs: 'answer' in behaviour ? (behaviour.delayMs ?? 0) : undefined,
-    timeoutSeconds: 60,
-  });
-  running.push({ stop: async () => p.sipp!.kill() });
-  await p.sipp.ready;
-  return p;
-}
-
-function routeTable(
-  providers: Provider[],
-  extra: { routes?: Array<Record<string, unknown>>; settings?: Record<string, unknown> } = {},
-): object {
-  return {
-    settings: { default_trying_timeout_ms: 1000, ...extra.settings },
-    providers: providers.map((p) => ({
-      id: p.id,
-      name: `Provider ${p.id}`,
-      gateways: [{ uri: `sip:127.0.0.1:${p.port};transport=${p.transport}` }],
-    })),
-    customers: [{ id: 'pbx', name: 'Test PBX', sources: ['127.0.0.0/8'] }],
-    routes:
-      extra.routes ??
-      providers.map((p, i) => ({
-        id: `route-${p.id}`,
-        name: `Route ${p.id}`,
-        provider_id: p.id,
-        priority: i + 1,
-      })),
-  };
-}
-
-async function trunkroute(
-  table: object,
-  config: Record<string, unknown> = {},
-): Promise<TrunkrouteProcess> {
-  const tr = await startTrunkroute({ routes: table, config });
-  running.push({ stop: () => tr.stop() });
-  return tr;
-}
-
-async function call(
-  tr: TrunkrouteProcess,
-  opts: {
-    scenario?: string;
-    calls?: number;
-    rate?: number;
-    transport?: Transport;
-    expect?: number;
-    extraArgs?: string[];
-  } = {},
-): Promise<SippResult> {
-  const scenario =
-    opts.expect !== undefined
-      ? renderScenario(join(SCENARIOS, 'caller-expect-final.xml'), { expect: opts.expect })
-      : join(SCENARIOS, opts.scenario ?? 'caller-call.xml');
-  const sipp = runSipp({
-    scenario,
-    remote: `127.0.0.1:${tr.sipPort}`,
-    localPort: await freePort('both'),
-    transport: opts.transport ?? 'udp',
-    calls: opts.calls ?? 1,
-    rate: opts.rate ?? 10,
-    service: NUMBER,
-    extraArgs: opts.extraArgs,
-    timeoutSeconds: 30,
-  });
-  running.push({ stop: async () => sipp.kill() });
-  const result = await sipp.done;
-  // On failure, SIPp's own account of what went wrong is the first thing to read.
-  if (result.exitCode !== 0) {
-    console.error(
-      `caller sipp exit ${result.exitCode}: ${result.errors}\n${result.stdout.slice(-3000)}`,
-    );
-    console.error(
-      `trunkroute log tail:\n${tr.logs
-        .slice(-10)
-        .map((l) => JSON.stringify(l))
-        .join('\n')}`,
-    );
-  }
-  return result;
-}
-
-async function providerResult(p: Provider): Promise<SippResult> {
-  return p.sipp!.done;
-}
-
-/** Stops a provider and asserts it never saw a call (its statistics were read, and are zero). */
-async function expectNeverTried(p: Provider): Promise<void> {
-  p.sipp!.kill();
-  const r = await p.sipp!.done;
-  expect(r.stats).toHaveProperty('TotalCallCreated');
-  expect(r.createdCalls).toBe(0);
-}
+const provider = scene.provider.bind(scene);
+const trunkroute = scene.trunkroute.bind(scene);
+const call = scene.call.bind(scene);
+const providerResult = (p: Provider): Promise<SippResult> => p.sipp!.done;
 
 describe('failover through provider trunks (real SIPp)', () => {
   it('1. A=503, B=404, C=200: connects through C; A and B each get one INVITE and one ACK', async () => {
