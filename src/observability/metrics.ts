@@ -10,6 +10,52 @@ export interface MetricSources {
   transactions?: () => { clients: number; servers: number; answered503: number; dropped: number };
 }
 
+type GatewaySample =
+  NonNullable<MetricSources['gateways']> extends () => Array<infer G> ? G : never;
+type Sample = [Record<string, string>, number];
+
+/** A metric whose samples are read from their owner when Prometheus scrapes. */
+function scraped(
+  registers: Registry[],
+  kind: 'gauge' | 'counter',
+  name: string,
+  help: string,
+  labelNames: string[],
+  samples: () => Sample[] | undefined,
+): void {
+  const fill = (m: Gauge | Counter): boolean => {
+    const s = samples();
+    if (!s) return false;
+    m.reset();
+    for (const [labels, v] of s) {
+      if (m instanceof Gauge) m.set(labels, v);
+      else m.inc(labels, v);
+    }
+    return true;
+  };
+  if (kind === 'gauge') {
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        fill(this);
+      },
+    });
+  } else {
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers,
+      collect() {
+        fill(this);
+      },
+    });
+  }
+}
+
 const BREAKER_VALUE: Record<string, number> = { closed: 0, open: 1, 'half-open': 2 };
 
 /**
@@ -72,88 +118,93 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
-    new Gauge({
-      name: 'trunkroute_route_table_version',
-      help: 'Version of the route table in force.',
+    const gateways = (value: (g: GatewaySample) => number) => (): Sample[] =>
+      (sources.gateways?.() ?? []).map((g) => [
+        { provider: g.provider, gateway: g.gateway },
+        value(g),
+      ]);
+    scraped(
       registers,
-      collect() {
-        if (sources.routeVersion) this.set(sources.routeVersion());
-      },
-    });
-    new Gauge({
-      name: 'trunkroute_active_calls',
-      help: 'Calls holding a slot of a provider: attempts in progress plus answered calls until their BYE.',
-      labelNames: ['provider'],
+      'gauge',
+      'trunkroute_route_table_version',
+      'Version of the route table in force.',
+      [],
+      () => (sources.routeVersion ? [[{}, sources.routeVersion()]] : undefined),
+    );
+    scraped(
       registers,
-      collect() {
-        this.reset();
-        for (const a of sources.activeCalls?.() ?? []) this.set({ provider: a.provider }, a.calls);
-      },
-    });
-    new Gauge({
-      name: 'trunkroute_gateway_breaker_state',
-      help: 'Circuit breaker per gateway: 0 closed, 1 open, 2 half-open.',
-      labelNames: ['provider', 'gateway'],
+      'gauge',
+      'trunkroute_active_calls',
+      'Calls holding a slot of a provider: attempts in progress plus answered calls until their BYE.',
+      ['provider'],
+      () => sources.activeCalls?.().map((a) => [{ provider: a.provider }, a.calls]),
+    );
+    scraped(
       registers,
-      collect() {
-        this.reset();
-        for (const g of sources.gateways?.() ?? []) {
-          this.set({ provider: g.provider, gateway: g.gateway }, BREAKER_VALUE[g.breaker] ?? 0);
-        }
-      },
-    });
-    new Gauge({
-      name: 'trunkroute_gateway_up',
-      help: 'OPTIONS probe verdict per gateway: 1 up (or not probed), 0 down.',
-      labelNames: ['provider', 'gateway'],
+      'gauge',
+      'trunkroute_gateway_breaker_state',
+      'Circuit breaker per gateway: 0 closed, 1 open, 2 half-open.',
+      ['provider', 'gateway'],
+      gateways((g) => BREAKER_VALUE[g.breaker] ?? 0),
+    );
+    scraped(
       registers,
-      collect() {
-        this.reset();
-        for (const g of sources.gateways?.() ?? []) {
-          this.set({ provider: g.provider, gateway: g.gateway }, g.probe_up ? 1 : 0);
-        }
-      },
-    });
-    new Gauge({
-      name: 'trunkroute_sip_transactions',
-      help: 'Live SIP transactions by kind (client, server).',
-      labelNames: ['kind'],
+      'gauge',
+      'trunkroute_gateway_up',
+      'OPTIONS probe verdict per gateway: 1 up (or not probed), 0 down.',
+      ['provider', 'gateway'],
+      gateways((g) => (g.probe_up ? 1 : 0)),
+    );
+    scraped(
       registers,
-      collect() {
+      'gauge',
+      'trunkroute_sip_transactions',
+      'Live SIP transactions by kind (client, server).',
+      ['kind'],
+      () => {
         const t = sources.transactions?.();
-        if (!t) return;
-        this.set({ kind: 'client' }, t.clients);
-        this.set({ kind: 'server' }, t.servers);
+        return (
+          t && [
+            [{ kind: 'client' }, t.clients],
+            [{ kind: 'server' }, t.servers],
+          ]
+        );
       },
-    });
-    new Counter({
-      name: 'trunkroute_sip_transaction_cap_total',
-      help: 'New requests refused at sip.max_server_transactions: answered_503 (stateless), dropped (past twice the cap).',
-      labelNames: ['action'],
+    );
+    // The SIP layers own monotonic counts; the counters mirror them as they are.
+    scraped(
       registers,
-      collect() {
+      'counter',
+      'trunkroute_sip_transaction_cap_total',
+      'New requests refused at sip.max_server_transactions: answered_503 (stateless), dropped (past twice the cap).',
+      ['action'],
+      () => {
         const t = sources.transactions?.();
-        if (!t) return;
-        this.reset();
-        this.inc({ action: 'answered_503' }, t.answered503);
-        this.inc({ action: 'dropped' }, t.dropped);
+        return (
+          t && [
+            [{ action: 'answered_503' }, t.answered503],
+            [{ action: 'dropped' }, t.dropped],
+          ]
+        );
       },
-    });
-    new Counter({
-      name: 'trunkroute_sip_messages_total',
-      help: 'SIP messages received, sent, and dropped as malformed (received ones that could not be parsed).',
-      labelNames: ['direction'],
+    );
+    scraped(
       registers,
-      collect() {
+      'counter',
+      'trunkroute_sip_messages_total',
+      'SIP messages received, sent, and dropped as malformed (received ones that could not be parsed).',
+      ['direction'],
+      () => {
         const c = sources.sipCounters?.();
-        if (!c) return;
-        // The transport owns monotonic counts; mirror them as they are.
-        this.reset();
-        this.inc({ direction: 'received' }, c.received);
-        this.inc({ direction: 'sent' }, c.sent);
-        this.inc({ direction: 'malformed' }, c.droppedMalformed);
+        return (
+          c && [
+            [{ direction: 'received' }, c.received],
+            [{ direction: 'sent' }, c.sent],
+            [{ direction: 'malformed' }, c.droppedMalformed],
+          ]
+        );
       },
-    });
+    );
   }
 
   /** Counts one finished call from its record. */
