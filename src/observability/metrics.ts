@@ -56,6 +56,19 @@ function scraped(
   }
 }
 
+/** Samples of one label, one per entry of `pick`, read from what `read` returns. */
+function split<T>(
+  read: (() => T) | undefined,
+  label: string,
+  pick: Record<string, (t: T) => number>,
+): () => Sample[] | undefined {
+  return () => {
+    if (!read) return undefined;
+    const t = read();
+    return Object.entries(pick).map(([value, f]) => [{ [label]: value }, f(t)]);
+  };
+}
+
 const BREAKER_VALUE: Record<string, number> = { closed: 0, open: 1, 'half-open': 2 };
 
 /**
@@ -161,15 +174,7 @@ export class Metrics {
       'trunkroute_sip_transactions',
       'Live SIP transactions by kind (client, server).',
       ['kind'],
-      () => {
-        const t = sources.transactions?.();
-        return (
-          t && [
-            [{ kind: 'client' }, t.clients],
-            [{ kind: 'server' }, t.servers],
-          ]
-        );
-      },
+      split(sources.transactions, 'kind', { client: (t) => t.clients, server: (t) => t.servers }),
     );
     // The SIP layers own monotonic counts; the counters mirror them as they are.
     scraped(
@@ -178,15 +183,10 @@ export class Metrics {
       'trunkroute_sip_transaction_cap_total',
       'New requests refused at sip.max_server_transactions: answered_503 (stateless), dropped (past twice the cap).',
       ['action'],
-      () => {
-        const t = sources.transactions?.();
-        return (
-          t && [
-            [{ action: 'answered_503' }, t.answered503],
-            [{ action: 'dropped' }, t.dropped],
-          ]
-        );
-      },
+      split(sources.transactions, 'action', {
+        answered_503: (t) => t.answered503,
+        dropped: (t) => t.dropped,
+      }),
     );
     scraped(
       registers,
@@ -194,16 +194,11 @@ export class Metrics {
       'trunkroute_sip_messages_total',
       'SIP messages received, sent, and dropped as malformed (received ones that could not be parsed).',
       ['direction'],
-      () => {
-        const c = sources.sipCounters?.();
-        return (
-          c && [
-            [{ direction: 'received' }, c.received],
-            [{ direction: 'sent' }, c.sent],
-            [{ direction: 'malformed' }, c.droppedMalformed],
-          ]
-        );
-      },
+      split(sources.sipCounters, 'direction', {
+        received: (c) => c.received,
+        sent: (c) => c.sent,
+        malformed: (c) => c.droppedMalformed,
+      }),
     );
   }
 
