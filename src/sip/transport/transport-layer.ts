@@ -22,6 +22,12 @@ export interface TransportOptions {
   tcpIdleTimeoutMs?: number;
   /** How long an outgoing TCP connect may take. */
   connectTimeoutMs?: number;
+  /**
+   * SO_RCVBUF for the UDP sockets (the kernel caps it at net.core.rmem_max). The
+   * Linux default (~208 KB) holds only a few hundred datagrams, so a burst from a
+   * scanner also drops the legitimate requests queued behind it.
+   */
+  udpReceiveBufferBytes?: number;
   log?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -82,6 +88,7 @@ export class TransportLayer implements SipTransport {
         const socket = createSocket({
           type: family === 6 ? 'udp6' : 'udp4',
           ipv6Only: family === 6,
+          recvBufferSize: this.opts.udpReceiveBufferBytes ?? 4 * 1024 * 1024,
         });
         await new Promise<void>((resolve, reject) => {
           socket.once('error', reject);
