@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TransportLayer } from '../../../../src/sip/transport/transport-layer.js';
 import type { Inbound } from '../../../../src/sip/transport/types.js';
@@ -36,5 +37,57 @@ describe('TransportLayer under hostile input', () => {
     expect(t.counters.droppedMalformed).toBe(1);
     expect(got).toEqual([]);
     expect(errors).toEqual([]);
+  });
+
+  it('a TCP peer trickling a message byte by byte is cut at tcpMessageTimeoutMs; a message that completes is not', async () => {
+    let now = 0;
+    const t = new TransportLayer([{ protocol: 'tcp', address: '127.0.0.1', port: 0 }], {
+      tcpMessageTimeoutMs: 1000,
+      now: () => now,
+    });
+    await t.start();
+    layers.push(t);
+    const got: Inbound[] = [];
+    t.onMessage((i) => got.push(i));
+    const port = t.localEndpoint('tcp')!.port;
+    const msg =
+      'OPTIONS sip:ping@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKslow\r\n' +
+      'From: <sip:a@example.com>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\nCall-ID: slow\r\n' +
+      'CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n';
+    const open = async () => {
+      const s = connect(port, '127.0.0.1');
+      s.setNoDelay(true);
+      s.on('error', () => {});
+      let closed = false;
+      s.on('close', () => (closed = true));
+      await new Promise<void>((r) => s.once('connect', () => r()));
+      return { s, isClosed: () => closed };
+    };
+    const settle = () => new Promise((r) => setTimeout(r, 30));
+
+    // A message in two parts, 900 ms apart on the injected clock: delivered, connection kept.
+    const ok = await open();
+    ok.s.write(msg.slice(0, 40));
+    await settle();
+    now += 900;
+    ok.s.write(msg.slice(40));
+    await until(() => got.length === 1);
+    expect(got).toHaveLength(1);
+    expect(ok.isClosed()).toBe(false);
+
+    // One byte at a time, 300 ms apart: cut once the message has taken more than 1000 ms.
+    const slow = await open();
+    let sent = 0;
+    while (!slow.isClosed() && sent < 20) {
+      slow.s.write(msg[sent++]!);
+      await settle();
+      now += 300;
+    }
+    await until(() => slow.isClosed());
+    expect(slow.isClosed()).toBe(true);
+    expect(sent).toBeLessThan(10);
+    expect(got).toHaveLength(1);
+    ok.s.destroy();
+    slow.s.destroy();
   });
 });
