@@ -233,11 +233,11 @@ describe('fuzz over the wire (real trunkroute, real SIPp)', () => {
         { id: 'rs', name: 'Everything else', provider_id: 'sink', priority: 10 },
       ],
     };
-    // T1 = 100 ms: every transaction the fuzz leaves behind is gone 6.4 s (64*T1) later,
-    // so "after the fuzzing" is reached in seconds, not minutes.
+    // T1 = 50 ms and T4 = 1 s: every transaction the fuzz leaves behind is gone 3.2 s
+    // (64*T1) later, so "after the fuzzing" is reached in seconds, not minutes.
     const tr = await scene.trunkroute(
       table,
-      { sip: { t1_ms: 100 } },
+      { sip: { t1_ms: 50, t4_ms: 1000 } },
       { NODE_OPTIONS: `--expose-gc --import=${GC_HOOK}` },
     );
     let exited = false;
@@ -268,7 +268,7 @@ describe('fuzz over the wire (real trunkroute, real SIPp)', () => {
       WARM_UP,
       1_000_000,
     );
-    await sleep(8000);
+    await sleep(4000);
     const before = await settledRssKb(tr.pid);
 
     const udpRun = await fuzzUdp(
@@ -305,9 +305,9 @@ describe('fuzz over the wire (real trunkroute, real SIPp)', () => {
     expect((await a.sipp!.done).successfulCalls).toBe(2);
     expect((await b.sipp!.done).successfulCalls).toBe(2);
 
-    // Memory: once the fuzz's transactions have timed out (64*T1 = 6.4 s), RSS after a
+    // Memory: once the fuzz's transactions have timed out (64*T1 = 3.2 s), RSS after a
     // full GC is back within 10% of the same reading before the fuzzing.
-    await sleep(8000);
+    await sleep(4000);
     let after = await settledRssKb(tr.pid);
     for (let i = 0; i < 10 && after > before * 1.1; i++) after = await settledRssKb(tr.pid);
     console.log(JSON.stringify({ rssKb: { before, peak, after } }));
