@@ -22,6 +22,20 @@ export interface TransportOptions {
   tcpIdleTimeoutMs?: number;
   /** How long an outgoing TCP connect may take. */
   connectTimeoutMs?: number;
+  /**
+   * SO_RCVBUF for the UDP sockets (the kernel caps it at net.core.rmem_max). The
+   * Linux default (~208 KB) holds only a few hundred datagrams, so a burst from a
+   * scanner also drops the legitimate requests queued behind it.
+   */
+  udpReceiveBufferBytes?: number;
+  /**
+   * How long a TCP peer may take to complete a message once it has started one.
+   * The idle timeout restarts on every byte, so without this a peer trickling a
+   * header one byte at a time would hold the connection (and its buffer) forever.
+   */
+  tcpMessageTimeoutMs?: number;
+  /** The clock for that deadline (injected for tests). */
+  now?: () => number;
   log?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -39,6 +53,8 @@ interface Connection {
   socket: Socket;
   framer: StreamFramer;
   keys: Set<string>;
+  /** When bytes of a message not yet complete first arrived (undefined: between messages). */
+  partialSince?: number;
 }
 
 const keyOf = (address: string, port: number): string => `${address}|${port}`;
@@ -82,6 +98,7 @@ export class TransportLayer implements SipTransport {
         const socket = createSocket({
           type: family === 6 ? 'udp6' : 'udp4',
           ipv6Only: family === 6,
+          recvBufferSize: this.opts.udpReceiveBufferBytes ?? 4 * 1024 * 1024,
         });
         await new Promise<void>((resolve, reject) => {
           socket.once('error', reject);
@@ -222,7 +239,14 @@ export class TransportLayer implements SipTransport {
       socket.setTimeout(this.opts.tcpIdleTimeoutMs, () => socket.destroy());
     }
     socket.on('data', (chunk) => {
-      for (const ev of conn.framer.push(chunk)) {
+      const events = conn.framer.push(chunk);
+      if (this.tooSlow(conn, events.length > 0)) {
+        this.counters.droppedMalformed++;
+        this.log('tcp message too slow', { peer: source });
+        socket.destroy();
+        return;
+      }
+      for (const ev of events) {
         if (ev.type === 'message') this.onData(ev.data, source, local, conn);
         else if (ev.type === 'error') {
           // RFC 3261 18.3: framing cannot be recovered on a stream; close it.
@@ -242,6 +266,20 @@ export class TransportLayer implements SipTransport {
       this.counters.tcpConnections--;
     });
     return conn;
+  }
+
+  /**
+   * A chunk that completed a message (or a keep-alive) resets the clock; one that
+   * did not starts it. True once a message has been in progress too long.
+   */
+  private tooSlow(conn: Connection, completedSomething: boolean): boolean {
+    if (completedSomething) {
+      conn.partialSince = undefined;
+      return false;
+    }
+    const now = (this.opts.now ?? Date.now)();
+    conn.partialSince ??= now;
+    return now - conn.partialSince > (this.opts.tcpMessageTimeoutMs ?? 32_000);
   }
 
   private alias(conn: Connection, key: string): void {
