@@ -3,7 +3,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from './harness/ports.js';
-import { SCENARIOS, Scene, expectNeverReached, routeTable } from './harness/scene.js';
+import {
+  SCENARIOS,
+  Scene,
+  expectNeverReached,
+  routeTable,
+  type ProviderTrunk,
+} from './harness/scene.js';
 
 // Issue 8, faults: each with the outcome the RFC and the failover table say,
 // asserted from SIPp's statistics and trunkroute's per-call records. Covered
@@ -91,7 +97,7 @@ describe('provider faults (real SIPp)', () => {
 
   it('a TCP provider that resets the connection on the INVITE: the next provider connects the call', async () => {
     const fault = await tcpFault((s) => s.resetAndDestroy());
-    const a = { id: 'a', port: fault.port, transport: 'tcp' as const };
+    const a = trunkAt('a', fault.port, 'tcp');
     const b = await scene.provider('b', { answer: true });
     const tr = await scene.trunkroute(routeTable([a, b]));
     const caller = await scene.call(tr);
@@ -106,7 +112,7 @@ describe('provider faults (real SIPp)', () => {
 
   it('a TCP provider that takes the INVITE and never answers (blackhole): trying timeout, then the next provider', async () => {
     const fault = await tcpFault(() => {});
-    const a = { id: 'a', port: fault.port, transport: 'tcp' as const };
+    const a = trunkAt('a', fault.port, 'tcp');
     const b = await scene.provider('b', { answer: true });
     const tr = await scene.trunkroute(routeTable([a, b]));
     const caller = await scene.call(tr);
@@ -145,7 +151,7 @@ describe('duplicate, out-of-order and crossing responses (real SIPp)', () => {
       reply(responseTo(invite, '100 Trying'));
       reply(responseTo(invite, '503 Service Unavailable', 'prov503'));
     });
-    const a = { id: 'a', port: fault.port, transport: 'udp' as const };
+    const a = trunkAt('a', fault.port, 'udp');
     const b = await scene.provider('b', { answer: true }, { calls: 2 });
     const tr = await scene.trunkroute(routeTable([a, b]));
     const caller = await scene.call(tr);
@@ -214,3 +220,8 @@ describe('duplicate, out-of-order and crossing responses (real SIPp)', () => {
     expect(recs[0]!.attempts.map((x) => [x.provider, x.status])).toEqual([['a', 200]]);
   });
 });
+
+/** A provider trunk that is only an address: the test owns whatever listens there. */
+function trunkAt(id: string, port: number, transport: 'udp' | 'tcp'): ProviderTrunk {
+  return { id, port, transport, key: `${transport}:127.0.0.1:${port}` };
+}
