@@ -87,6 +87,18 @@ export const schema = {
       default: 600000,
       env: 'TRUNKROUTE_SIP_TCP_IDLE_TIMEOUT_MS',
     },
+    tcp_message_timeout_ms: {
+      doc: 'A message begun on a TCP connection must be complete within this long, or the connection is closed (a peer trickling an endless header).',
+      format: 'nat',
+      default: 32000,
+      env: 'TRUNKROUTE_SIP_TCP_MESSAGE_TIMEOUT_MS',
+    },
+    udp_buffer_bytes: {
+      doc: 'Receive buffer asked for each UDP socket, so a burst waits in the kernel instead of being dropped (the kernel caps it at net.core.rmem_max).',
+      format: 'nat',
+      default: 4194304,
+      env: 'TRUNKROUTE_SIP_UDP_BUFFER_BYTES',
+    },
   },
   proxy: {
     mode: {
@@ -322,6 +334,8 @@ export interface ServerConfig {
     t2_ms: number;
     t4_ms: number;
     tcp_idle_timeout_ms: number;
+    tcp_message_timeout_ms: number;
+    udp_buffer_bytes: number;
   };
   proxy: {
     mode: 'proxy' | 'redirect';
