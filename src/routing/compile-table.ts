@@ -144,6 +144,7 @@ export function compileTable(table: RouteTable, version = 0): CompiledTable {
     }
     return id;
   };
+  // Created first, so provider p's own template is template p.
   table.providers.forEach((_, p) => templateOf(p, undefined));
 
   // Distinct prefixes of each pattern and group, computed once, not per route.
@@ -180,7 +181,7 @@ export function compileTable(table: RouteTable, version = 0): CompiledTable {
     const p = providerIndex.get(route.provider_id)!;
     const provider = table.providers[p]!;
     const at = i * ROUTE_STRIDE;
-    routeInfo[at + TEMPLATE] = templateOf(p, route.failover?.on);
+    routeInfo[at + TEMPLATE] = route.failover ? templateOf(p, route.failover.on) : p;
     routeInfo[at + PRIORITY] = route.priority;
     const builder = builders.get(route.customer_id ?? '')!;
     const d = route.destination;

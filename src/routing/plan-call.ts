@@ -73,9 +73,10 @@ export interface Plan {
 }
 
 /**
- * Working memory of one plan, reused by the next one: the hot path (trace off)
- * allocates only the attempts it returns. A plan started from inside a callback
- * of another (gatewayOpen, providerAtLimit) gets a scratch of its own.
+ * Working memory of one plan, reused by the next one, so that the hot path (trace
+ * off) allocates little beyond the plan and the attempts it returns. Nothing in it
+ * outlives a plan, so planCall stays pure as seen from outside. A plan started from
+ * inside a callback of another (gatewayOpen, providerAtLimit) gets a scratch of its own.
  */
 class Scratch {
   /** The numeric key of the number's first n characters, at [n]. */
@@ -611,17 +612,7 @@ function sortByCost(routes: Route[], s: Scratch, from: number, to: number): void
   }
 }
 
-/** Draws items one at a time with probability proportional to weight, without replacement. */
-export function weightedOrder<T>(
-  items: readonly T[],
-  weight: (t: T) => number,
-  random: () => number,
-): T[] {
-  const order = Int32Array.from(items, (_, i) => i);
-  drawInPlace(order, 0, items.length, Float64Array.from(items, weight), random);
-  return Array.from(order, (i) => items[i]!);
-}
-
+/** The key breakers and records use for a gateway; the compiled templates hold the same string. */
 export function gatewayKey(g: Gateway): string {
   return `${g.transport}:${g.host}:${g.port}`;
 }
