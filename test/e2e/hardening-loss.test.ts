@@ -35,7 +35,11 @@ describe('10% packet loss on every leg (real SIPp)', () => {
     // A lost INVITE and a lost 100 cost a Timer A round or two (0.5 s, 1 s, 2 s): the
     // trying timeout must stay above that, or loss would look like a dead gateway.
     const tr = await scene.trunkroute(
-      routeTable([a, b], { settings: { default_trying_timeout_ms: 8000 } }),
+      routeTable([a, b], {
+        settings: { default_trying_timeout_ms: 8000 },
+        // A's breaker stays closed: every call must still go through the failover under test.
+        providerFields: { a: { breaker: { failures: 0 } } },
+      }),
     );
     const caller = await scene.call(tr, {
       calls: CALLS,
