@@ -4,7 +4,7 @@
 //   npm run build && node bench/calls.mjs [--mode failover|direct]
 //       [--steps 200,500,1000,1500,2000,2500,3000] [--step-seconds 10]
 //       [--only trunkroute|kamailio] [--json FILE] [--cpu-prof DIR]
-//       [--kamailio-children 4] [--keep-going] [--node-args '--flag ...']
+//       [--kamailio-children 4] [--keep-going] [--node-args='--flag ...'] [--dist DIR]
 //   node bench/calls.mjs --memory 20000 [--memory-rate 500]   (memory per call, trunkroute)
 //
 // failover: providers A=503, B=404, C=200; every call is tried on A, B, then C.
@@ -42,6 +42,8 @@ const { values: opt } = parseArgs({
     json: { type: 'string' },
     'cpu-prof': { type: 'string' },
     'node-args': { type: 'string', default: '' },
+    // Another build of trunkroute (a dist/ directory), to compare two versions A/B.
+    dist: { type: 'string', default: join(root, 'dist') },
     'kamailio-children': { type: 'string', default: '4' },
     'keep-going': { type: 'boolean', default: false },
     memory: { type: 'string' },
@@ -91,7 +93,7 @@ async function startTrunkroute(ports, extraNodeArgs = [], env = {}) {
   const out = openSync(logFile, 'w');
   const child = startProcess(
     process.execPath,
-    [...extraNodeArgs, join(root, 'dist/cli.js'), 'serve', '--config', configFile],
+    [...extraNodeArgs, join(opt.dist, 'cli.js'), 'serve', '--config', configFile],
     { stdio: ['ignore', out, 'pipe'], env: { ...process.env, ...env } },
   );
   let stderr = '';
