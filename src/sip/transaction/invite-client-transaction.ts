@@ -24,7 +24,7 @@ export class InviteClientTransaction implements ClientTransaction {
     readonly branch: string,
     readonly request: SipRequest,
     readonly destination: Endpoint,
-    private readonly handler: ClientTransactionHandler,
+    private handler: ClientTransactionHandler,
     /** Starts the CANCEL's own non-INVITE client transaction. */
     private readonly sendCancel: (
       cancel: SipRequest,
@@ -77,6 +77,9 @@ export class InviteClientTransaction implements ClientTransaction {
     this.ack = this.buildAck(res);
     this.transmit(this.ack);
     this.handler.onResponse(res, this);
+    // Nothing goes up from Completed but the end: let go of the TU (a whole call
+    // context, kept alive 32 s by Timer D otherwise) unless it asked to be told.
+    this.handler = this.handler.onTerminated ? this.handler : DETACHED;
     const d = this.ctx.reliable(this.destination) ? 0 : 32000;
     this.timerD = this.ctx.clock.setTimer(d, () => this.terminate());
   }
@@ -147,6 +150,13 @@ export class InviteClientTransaction implements ClientTransaction {
     });
   }
 }
+
+/** The TU of a transaction in Completed that no longer needs one. */
+const DETACHED: ClientTransactionHandler = {
+  onResponse: () => {},
+  onTimeout: () => {},
+  onTransportError: () => {},
+};
 
 function cseqNumber(req: SipRequest): string {
   return (req.get('cseq') ?? '').trim().split(/\s+/)[0] ?? '1';
