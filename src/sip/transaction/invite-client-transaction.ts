@@ -1,5 +1,6 @@
 import { SipRequest, type SipResponse } from '../message/sip-message.js';
 import type { Endpoint } from '../transport/types.js';
+import { cancelTimer } from './cancel-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ClientTransaction, ClientTransactionHandler } from './types.js';
@@ -57,15 +58,15 @@ export class InviteClientTransaction implements ClientTransaction {
       if (this.state === 'calling') {
         // RFC 3261 17.1.1.2: Proceeding stops retransmissions (and Timer B).
         this.state = 'proceeding';
-        this.timerA?.cancel();
-        this.timerB?.cancel();
+        this.timerA = cancelTimer(this.timerA);
+        this.timerB = cancelTimer(this.timerB);
         if (this.cancelWanted) this.doCancel();
       }
       this.handler.onResponse(res, this);
       return;
     }
-    this.timerA?.cancel();
-    this.timerB?.cancel();
+    this.timerA = cancelTimer(this.timerA);
+    this.timerB = cancelTimer(this.timerB);
     if (res.status < 300) {
       // RFC 3261 17.1.1.2: a 2xx goes to the TU and ends the transaction; the TU ACKs.
       this.terminate();
@@ -95,9 +96,9 @@ export class InviteClientTransaction implements ClientTransaction {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    this.timerA?.cancel();
-    this.timerB?.cancel();
-    this.timerD?.cancel();
+    this.timerA = cancelTimer(this.timerA);
+    this.timerB = cancelTimer(this.timerB);
+    this.timerD = cancelTimer(this.timerD);
     this.ctx.remove(this.id);
     this.handler.onTerminated?.(this);
   }

@@ -1,6 +1,7 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import { createResponse } from '../message/create-response.js';
 import type { Endpoint } from '../transport/types.js';
+import { cancelTimer } from './cancel-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ServerTransaction } from './types.js';
@@ -38,7 +39,7 @@ export class InviteServerTransaction implements ServerTransaction {
 
   respond(res: SipResponse): void {
     if (this.state !== 'proceeding') return;
-    this.timer100?.cancel();
+    this.timer100 = cancelTimer(this.timer100);
     this.last = res;
     this.transmit();
     if (res.status < 200) return;
@@ -63,8 +64,8 @@ export class InviteServerTransaction implements ServerTransaction {
       if (this.state !== 'completed') return;
       // RFC 3261 17.2.1: Confirmed; Timer I absorbs further ACKs.
       this.state = 'confirmed';
-      this.timerG?.cancel();
-      this.timerH?.cancel();
+      this.timerG = cancelTimer(this.timerG);
+      this.timerH = cancelTimer(this.timerH);
       const i = this.ctx.reliable(this.destination) ? 0 : this.ctx.timers.T4;
       this.timerI = this.ctx.clock.setTimer(i, () => this.terminate());
       return;
@@ -76,10 +77,10 @@ export class InviteServerTransaction implements ServerTransaction {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    this.timer100?.cancel();
-    this.timerG?.cancel();
-    this.timerH?.cancel();
-    this.timerI?.cancel();
+    this.timer100 = cancelTimer(this.timer100);
+    this.timerG = cancelTimer(this.timerG);
+    this.timerH = cancelTimer(this.timerH);
+    this.timerI = cancelTimer(this.timerI);
     this.ctx.remove(this.id);
     this.onTerminated?.();
   }
