@@ -303,8 +303,9 @@ function tableRow(r) {
   return `| ${fmt(r.target)} | ${r.system} | ${fmt(r.achieved)} | ${fmt(r.successPct, 2)} | ${legs.join(' / ')} | ${fmt(r.setupP50, 0)} / ${fmt(r.setupP99, 0)} | ${fmt(r.sutCpuPct)} | ${fmt(r.sutCpuMsPerCall, 2)} | ${fmt(r.sippCpuPct)} | ${r.sustained ? 'yes' : 'no'} |`;
 }
 
+const LEGS = mode === 'failover' ? 'caller / A / B / C' : 'caller / A';
 const TABLE_HEAD = [
-  '| target cps | system | achieved cps | success % | retransmissions caller / A / B / C | setup p50 / p99 ms | CPU system % | CPU ms per call | CPU SIPp % | sustained |',
+  `| target cps | system | achieved cps | success % | retransmissions ${LEGS} | setup p50 / p99 ms | CPU system % | CPU ms per call | CPU SIPp % | sustained |`,
   '|---|---|---|---|---|---|---|---|---|---|',
 ];
 
