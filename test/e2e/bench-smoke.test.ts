@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +44,9 @@ function runBench(args: string[]): Promise<{ code: number | null; output: string
 
 describe('bench/calls smoke run', () => {
   it('places calls through the three-provider failover and reports one row with every call connected', async () => {
-    const json = join(mkdtempSync(join(tmpdir(), 'bench-smoke-')), 'result.json');
+    const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const json = join(dir, 'result.json');
     const { code, output } = await runBench([
       '--only',
       'trunkroute',
