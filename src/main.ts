@@ -40,7 +40,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     maxMessageSize: config.sip.max_message_size,
     tcpIdleTimeoutMs: config.sip.tcp_idle_timeout_ms,
     tcpMessageTimeoutMs: config.sip.tcp_message_timeout_ms,
-    udpReceiveBufferBytes: config.sip.udp_buffer_bytes,
+    udpBufferBytes: config.sip.udp_buffer_bytes,
     // A handler defect caught at the transport boundary is an error, not debug noise.
     log: (event, detail) =>
       event.includes('handler error') ? log.error(detail, event) : log.debug(detail, event),

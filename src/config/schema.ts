@@ -94,7 +94,7 @@ export const schema = {
       env: 'TRUNKROUTE_SIP_TCP_MESSAGE_TIMEOUT_MS',
     },
     udp_buffer_bytes: {
-      doc: 'Receive buffer asked for each UDP socket, so a burst waits in the kernel instead of being dropped (the kernel caps it at net.core.rmem_max).',
+      doc: 'Receive and send buffers asked for each UDP socket, so a burst waits in the kernel instead of being dropped (the kernel caps it at net.core.rmem_max).',
       format: 'nat',
       default: 4194304,
       env: 'TRUNKROUTE_SIP_UDP_BUFFER_BYTES',

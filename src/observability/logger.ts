@@ -1,14 +1,77 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
+type Boom = ReturnType<typeof pino.destination>;
+
 /**
- * The process logger: pino JSON on stdout. Asynchronous destination so that a
- * log line on the call path costs a buffer append, not a write(2).
+ * Collects the log lines written during one event-loop turn and hands them to the
+ * file descriptor as one write on the next turn (setImmediate). A call record then
+ * costs the call path its JSON and an array push; the write(2), on libuv's thread
+ * pool, happens once per turn instead of once per line.
+ */
+class TurnBatchedStream implements DestinationStream {
+  private pending: string[] = [];
+  private scheduled = false;
+
+  constructor(private readonly out: Boom) {}
+
+  write(line: string): void {
+    this.pending.push(line);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.drain);
+    }
+  }
+
+  /** Hands everything collected so far to the destination (asynchronous write). */
+  flush(cb?: (err?: Error) => void): void {
+    this.drain();
+    this.out.flush(cb);
+  }
+
+  /** For the exit path: everything collected, written before returning. */
+  flushSync(): void {
+    this.drain();
+    this.out.flushSync();
+  }
+
+  private readonly drain = (): void => {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    this.pending = [];
+    this.out.write(text);
+  };
+}
+
+export interface LoggerOptions {
+  /** Write each line with a blocking write(2) (tests, short-lived commands). */
+  sync?: boolean;
+  /** File descriptor or path; stdout by default. */
+  destination?: number | string;
+}
+
+/**
+ * The process logger: pino JSON on stdout. Asynchronous destination, and lines
+ * batched per event-loop turn, so that logging stays off the call path.
  * Secrets (tokens, passwords) are redacted wherever they appear in logged objects.
  */
-export function createLogger(level: string, opts: { sync?: boolean } = {}): Logger {
-  const destination = pino.destination({ dest: 1, sync: opts.sync ?? false, minLength: 0 });
+export function createLogger(level: string, opts: LoggerOptions = {}): Logger {
+  const sync = opts.sync ?? false;
+  // minLength 0: the destination writes whatever it is given at once (async unless sync).
+  const destination = pino.destination({ dest: opts.destination ?? 1, sync, minLength: 0 });
+  const stream = sync ? destination : new TurnBatchedStream(destination);
+  if (!sync) {
+    // What is still collected when the process exits is written synchronously.
+    process.on('exit', () => {
+      try {
+        (stream as TurnBatchedStream).flushSync();
+      } catch {
+        // The descriptor may already be closed: nothing more can be written.
+      }
+    });
+  }
   return pino(
     {
       level,
@@ -26,6 +89,6 @@ export function createLogger(level: string, opts: { sync?: boolean } = {}): Logg
       },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    destination,
+    stream,
   );
 }

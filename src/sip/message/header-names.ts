@@ -22,10 +22,23 @@ const COMPACT: Record<string, string> = {
   n: 'identity-info',
 };
 
+/**
+ * Keys of names already seen, as written ("Via", "via", "CSeq", "v"...): every
+ * header of every message and every get() asks, and the same few dozen spellings
+ * come back all the time. Bounded, since names on the wire are the peer's choice.
+ */
+const KEY_CACHE = new Map<string, string>();
+const KEY_CACHE_MAX = 2048;
+
 /** The key a header is looked up by: lower case, compact form expanded. */
 export function headerKey(name: string): string {
+  const cached = KEY_CACHE.get(name);
+  if (cached !== undefined) return cached;
   const lower = name.toLowerCase();
-  return COMPACT[lower] ?? lower;
+  // hasOwn: a header named "constructor" must not find Object.prototype's.
+  const key = Object.hasOwn(COMPACT, lower) ? COMPACT[lower]! : lower;
+  if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
+  return key;
 }
 
 /**

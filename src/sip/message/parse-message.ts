@@ -21,6 +21,13 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 65536;
 const TOKEN = /^[A-Za-z0-9.!%*_+`'~-]+$/;
 const VERSION = /^SIP\/\d+\.\d+$/i;
 
+/**
+ * Header names already checked against TOKEN, with their keys: the same few dozen
+ * spellings arrive in every message. Bounded, since names are the peer's choice.
+ */
+const TOKEN_KEYS = new Map<string, string>();
+const TOKEN_KEYS_MAX = 2048;
+
 /** Where the header section ends: the index of the empty line and the body's start. */
 export function findHeaderEnd(
   data: Buffer,
@@ -81,12 +88,14 @@ function parse(data: Buffer, maxSize: number): ParseResult {
   const he = findHeaderEnd(data, start);
   const headEnd = he ? he.end : data.length;
   const text = data.toString('latin1', start, headEnd);
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i]!;
-    if (l.charCodeAt(l.length - 1) === 0x0d) lines[i] = l.slice(0, -1);
+  // One slice per line, its CR (if any) left out: lines end in CRLF or bare LF.
+  const lines: string[] = [];
+  for (let pos = 0; pos < text.length;) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    lines.push(text.slice(pos, nl > pos && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl));
+    pos = nl + 1;
   }
-  if (lines.length && lines[lines.length - 1] === '') lines.pop();
   const startLine = lines[0] ?? '';
 
   let message: SipRequest | SipResponse;
@@ -127,12 +136,19 @@ function parse(data: Buffer, maxSize: number): ParseResult {
       continue;
     }
     const colon = line.indexOf(':');
-    const name = colon > 0 ? line.slice(0, colon).replace(/[ \t]+$/, '') : '';
-    if (!name || !TOKEN.test(name)) {
-      headerError ??= 'Bad header line';
-      continue;
+    let nameEnd = colon;
+    while (nameEnd > 0 && (line[nameEnd - 1] === ' ' || line[nameEnd - 1] === '\t')) nameEnd--;
+    const name = nameEnd > 0 ? line.slice(0, nameEnd) : '';
+    let key = TOKEN_KEYS.get(name);
+    if (key === undefined) {
+      if (!name || !TOKEN.test(name)) {
+        headerError ??= 'Bad header line';
+        continue;
+      }
+      key = headerKey(name);
+      if (TOKEN_KEYS.size < TOKEN_KEYS_MAX) TOKEN_KEYS.set(name, key);
     }
-    headers.push({ name, key: headerKey(name), value: line.slice(colon + 1).trim() });
+    headers.push({ name, key, value: line.slice(colon + 1).trim() });
   }
   message.headers = headers;
 

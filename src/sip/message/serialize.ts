@@ -15,6 +15,10 @@ export function serializeMessage(m: SipMessage): Buffer {
     head += `${h.name}: ${h.value}\r\n`;
   }
   head += `Content-Length: ${m.body.length}\r\n\r\n`;
-  const headBuf = Buffer.from(head, 'latin1');
-  return m.body.length ? Buffer.concat([headBuf, m.body]) : headBuf;
+  if (m.body.length === 0) return Buffer.from(head, 'latin1');
+  // One buffer for head and body: latin1 is one byte per character.
+  const out = Buffer.allocUnsafe(head.length + m.body.length);
+  out.write(head, 0, 'latin1');
+  m.body.copy(out, head.length);
+  return out;
 }

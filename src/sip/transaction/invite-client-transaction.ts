@@ -1,5 +1,6 @@
 import { SipRequest, type SipResponse } from '../message/sip-message.js';
 import type { Endpoint } from '../transport/types.js';
+import { cancelTimer } from './cancel-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ClientTransaction, ClientTransactionHandler } from './types.js';
@@ -24,7 +25,7 @@ export class InviteClientTransaction implements ClientTransaction {
     readonly branch: string,
     readonly request: SipRequest,
     readonly destination: Endpoint,
-    private readonly handler: ClientTransactionHandler,
+    private handler: ClientTransactionHandler,
     /** Starts the CANCEL's own non-INVITE client transaction. */
     private readonly sendCancel: (
       cancel: SipRequest,
@@ -57,15 +58,15 @@ export class InviteClientTransaction implements ClientTransaction {
       if (this.state === 'calling') {
         // RFC 3261 17.1.1.2: Proceeding stops retransmissions (and Timer B).
         this.state = 'proceeding';
-        this.timerA?.cancel();
-        this.timerB?.cancel();
+        this.timerA = cancelTimer(this.timerA);
+        this.timerB = cancelTimer(this.timerB);
         if (this.cancelWanted) this.doCancel();
       }
       this.handler.onResponse(res, this);
       return;
     }
-    this.timerA?.cancel();
-    this.timerB?.cancel();
+    this.timerA = cancelTimer(this.timerA);
+    this.timerB = cancelTimer(this.timerB);
     if (res.status < 300) {
       // RFC 3261 17.1.1.2: a 2xx goes to the TU and ends the transaction; the TU ACKs.
       this.terminate();
@@ -77,6 +78,9 @@ export class InviteClientTransaction implements ClientTransaction {
     this.ack = this.buildAck(res);
     this.transmit(this.ack);
     this.handler.onResponse(res, this);
+    // Nothing goes up from Completed but the end: let go of the TU (a whole call
+    // context, kept alive 32 s by Timer D otherwise) unless it asked to be told.
+    this.handler = this.handler.onTerminated ? this.handler : DETACHED;
     const d = this.ctx.reliable(this.destination) ? 0 : 32000;
     this.timerD = this.ctx.clock.setTimer(d, () => this.terminate());
   }
@@ -92,9 +96,9 @@ export class InviteClientTransaction implements ClientTransaction {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    this.timerA?.cancel();
-    this.timerB?.cancel();
-    this.timerD?.cancel();
+    this.timerA = cancelTimer(this.timerA);
+    this.timerB = cancelTimer(this.timerB);
+    this.timerD = cancelTimer(this.timerD);
     this.ctx.remove(this.id);
     this.handler.onTerminated?.(this);
   }
@@ -147,6 +151,13 @@ export class InviteClientTransaction implements ClientTransaction {
     });
   }
 }
+
+/** The TU of a transaction in Completed that no longer needs one. */
+const DETACHED: ClientTransactionHandler = {
+  onResponse: () => {},
+  onTimeout: () => {},
+  onTransportError: () => {},
+};
 
 function cseqNumber(req: SipRequest): string {
   return (req.get('cseq') ?? '').trim().split(/\s+/)[0] ?? '1';

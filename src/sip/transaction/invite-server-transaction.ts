@@ -1,6 +1,7 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import { createResponse } from '../message/create-response.js';
 import type { Endpoint } from '../transport/types.js';
+import { cancelTimer } from './cancel-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ServerTransaction } from './types.js';
@@ -46,7 +47,7 @@ export class InviteServerTransaction implements ServerTransaction {
       return;
     }
     if (this.state !== 'proceeding') return;
-    this.timer100?.cancel();
+    this.timer100 = cancelTimer(this.timer100);
     this.last = res;
     this.transmit();
     if (res.status < 200) return;
@@ -75,8 +76,8 @@ export class InviteServerTransaction implements ServerTransaction {
       this.state = 'confirmed';
       // Nothing is sent again from here: the response need not be held (memory under load).
       this.last = undefined;
-      this.timerG?.cancel();
-      this.timerH?.cancel();
+      this.timerG = cancelTimer(this.timerG);
+      this.timerH = cancelTimer(this.timerH);
       const i = this.ctx.reliable(this.destination) ? 0 : this.ctx.timers.T4;
       this.timerI = this.ctx.clock.setTimer(i, () => this.terminate());
       return;
@@ -89,11 +90,11 @@ export class InviteServerTransaction implements ServerTransaction {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    this.timer100?.cancel();
-    this.timerG?.cancel();
-    this.timerH?.cancel();
-    this.timerI?.cancel();
-    this.timerL?.cancel();
+    this.timer100 = cancelTimer(this.timer100);
+    this.timerG = cancelTimer(this.timerG);
+    this.timerH = cancelTimer(this.timerH);
+    this.timerI = cancelTimer(this.timerI);
+    this.timerL = cancelTimer(this.timerL);
     this.ctx.remove(this.id);
     this.onTerminated?.();
   }

@@ -1,5 +1,6 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import type { Endpoint } from '../transport/types.js';
+import { cancelTimer } from './cancel-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ClientTransaction, ClientTransactionHandler } from './types.js';
@@ -47,8 +48,8 @@ export class NonInviteClientTransaction implements ClientTransaction {
     }
     // RFC 3261 17.1.2.2: Completed, then Timer K (T4, or 0 on a reliable transport).
     this.state = 'completed';
-    this.timerE?.cancel();
-    this.timerF?.cancel();
+    this.timerE = cancelTimer(this.timerE);
+    this.timerF = cancelTimer(this.timerF);
     this.handler.onResponse?.(res, this);
     const k = this.ctx.reliable(this.destination) ? 0 : this.ctx.timers.T4;
     this.timerK = this.ctx.clock.setTimer(k, () => this.terminate());
@@ -61,9 +62,9 @@ export class NonInviteClientTransaction implements ClientTransaction {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    this.timerE?.cancel();
-    this.timerF?.cancel();
-    this.timerK?.cancel();
+    this.timerE = cancelTimer(this.timerE);
+    this.timerF = cancelTimer(this.timerF);
+    this.timerK = cancelTimer(this.timerK);
     this.ctx.remove(this.id);
     this.handler.onTerminated?.(this);
   }

@@ -1,5 +1,6 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import type { Endpoint } from '../transport/types.js';
+import { cancelTimer } from './cancel-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ServerTransaction } from './types.js';
@@ -44,7 +45,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
   terminate(): void {
     if (this.state === 'terminated') return;
     this.state = 'terminated';
-    this.timerJ?.cancel();
+    this.timerJ = cancelTimer(this.timerJ);
     this.ctx.remove(this.id);
     this.onTerminated?.();
   }

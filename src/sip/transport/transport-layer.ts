@@ -1,4 +1,5 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
 import { createResponse } from '../message/create-response.js';
 import { parseMessage } from '../message/parse-message.js';
@@ -20,14 +21,15 @@ export interface TransportOptions {
   maxMessageSize?: number;
   /** A TCP connection idle this long is closed; 0 = never. */
   tcpIdleTimeoutMs?: number;
+  /**
+   * SO_RCVBUF and SO_SNDBUF of the UDP sockets (default 4 MiB; the kernel caps
+   * them at net.core.rmem_max / wmem_max). The Linux default (~208 KB) holds only
+   * a few hundred datagrams, so a burst from a scanner also drops the legitimate
+   * requests queued behind it.
+   */
+  udpBufferBytes?: number;
   /** How long an outgoing TCP connect may take. */
   connectTimeoutMs?: number;
-  /**
-   * SO_RCVBUF for the UDP sockets (the kernel caps it at net.core.rmem_max). The
-   * Linux default (~208 KB) holds only a few hundred datagrams, so a burst from a
-   * scanner also drops the legitimate requests queued behind it.
-   */
-  udpReceiveBufferBytes?: number;
   /**
    * How long a TCP peer may take to complete a message once it has started one.
    * The idle timeout restarts on every byte, so without this a peer trickling a
@@ -58,6 +60,23 @@ interface Connection {
 }
 
 const keyOf = (address: string, port: number): string => `${address}|${port}`;
+
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/** dgram's lookup hook: IP literals (all we send to) resolve synchronously; names go to DNS. */
+function literalLookup(
+  host: string,
+  options: number | LookupOneOptions,
+  callback: LookupCallback,
+): void {
+  const family = isIP(host);
+  if (family !== 0) {
+    callback(null, host, family);
+    return;
+  }
+  const opts: LookupOneOptions = typeof options === 'number' ? { family: options } : options;
+  dnsLookup(host, opts, callback);
+}
 
 /**
  * RFC 3261 §18 over UDP and TCP, IPv4 and IPv6: parses what arrives, stamps
@@ -98,7 +117,14 @@ export class TransportLayer implements SipTransport {
         const socket = createSocket({
           type: family === 6 ? 'udp6' : 'udp4',
           ipv6Only: family === 6,
-          recvBufferSize: this.opts.udpReceiveBufferBytes ?? 4 * 1024 * 1024,
+          // Destinations are IP literals: answer dgram's lookup at once instead of
+          // through dns.lookup, which defers every send to a later tick.
+          lookup: literalLookup,
+          // A burst that arrives while the event loop is busy (GC, a slow tick) waits
+          // in the kernel instead of being dropped and retransmitted 500 ms later.
+          // The kernel caps these at net.core.rmem_max / wmem_max.
+          recvBufferSize: this.opts.udpBufferBytes ?? 4 * 1024 * 1024,
+          sendBufferSize: this.opts.udpBufferBytes ?? 4 * 1024 * 1024,
         });
         await new Promise<void>((resolve, reject) => {
           socket.once('error', reject);

@@ -1,0 +1,488 @@
+// bench/calls: calls per second through trunkroute and through Kamailio, side by
+// side, step by step, on the same SIPp load.
+//
+//   npm run build && node bench/calls.mjs [--mode failover|direct]
+//       [--steps 200,500,1000,1500,2000,2500,3000] [--step-seconds 10]
+//       [--only trunkroute|kamailio] [--json FILE] [--cpu-prof DIR]
+//       [--kamailio-children 4] [--keep-going] [--node-args='--flag ...'] [--dist DIR]
+//   node bench/calls.mjs --memory 20000 [--memory-rate 500]   (memory per call, trunkroute)
+//
+// failover: providers A=503, B=404, C=200; every call is tried on A, B, then C.
+// direct:   provider A answers 200.
+// Every SIPp, trunkroute and Kamailio process is started here and stopped by PID;
+// every step is bounded in calls (rate × seconds) and in time.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  cpuSeconds,
+  freeUdpPort,
+  processTree,
+  rssBytes,
+  sleep,
+  startProcess,
+  waitExit,
+  waitUdpBound,
+} from './calls/processes.mjs';
+import { num, renderTemplate, startSipp } from './calls/sipp.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const here = join(root, 'bench', 'calls');
+const scenario = (f) => join(root, 'sipp-scenarios', f);
+
+const { values: opt } = parseArgs({
+  options: {
+    mode: { type: 'string', default: 'failover' },
+    steps: { type: 'string', default: '200,500,1000,1500,2000,2500,3000' },
+    'step-seconds': { type: 'string', default: '10' },
+    only: { type: 'string' },
+    json: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    'node-args': { type: 'string', default: '' },
+    // Another build of trunkroute (a dist/ directory), to compare two versions A/B.
+    dist: { type: 'string', default: join(root, 'dist') },
+    'kamailio-children': { type: 'string', default: '4' },
+    'keep-going': { type: 'boolean', default: false },
+    memory: { type: 'string' },
+    'memory-rate': { type: 'string', default: '500' },
+    keep: { type: 'boolean', default: false },
+  },
+  strict: true,
+});
+
+const mode = opt.mode;
+if (mode !== 'failover' && mode !== 'direct') throw new Error('--mode is failover or direct');
+const steps = opt.steps.split(',').map(Number);
+const stepSeconds = Number(opt['step-seconds']);
+const systems = opt.only ? [opt.only] : ['trunkroute', 'kamailio'];
+for (const s of systems)
+  if (s !== 'trunkroute' && s !== 'kamailio') throw new Error('--only is trunkroute or kamailio');
+
+const runDir = mkdtempSync(join(tmpdir(), 'bench-calls-run-'));
+// Hard bound for the whole run, whatever happens.
+const maxRunMs =
+  (opt.memory ? 600 : steps.length * systems.length * (stepSeconds + 40) + 60) * 1000;
+const runBound = setTimeout(() => {
+  console.error(`bench/calls: still running after ${maxRunMs / 1000} s, stopping`);
+  process.exit(1);
+}, maxRunMs);
+runBound.unref();
+process.on('SIGINT', () => process.exit(130));
+
+// ---------- the systems under test ----------
+
+async function startTrunkroute(ports, extraNodeArgs = [], env = {}) {
+  const routes = renderTemplate(
+    join(here, 'routes.yaml'),
+    { port_a: ports.a, port_b: ports.b, port_c: ports.c },
+    mkdtempSync(join(runDir, 'tr-')),
+  );
+  const config = {
+    sip: { listen: [`udp:127.0.0.1:${ports.sut}`] },
+    routes: { source: 'file', file: routes },
+    api: { enabled: false },
+    log: { level: 'info' },
+  };
+  const configFile = join(dirname(routes), 'trunkroute.json');
+  writeFileSync(configFile, JSON.stringify(config));
+  // Call records go to a file, as they would to a log collector: the bench does not parse them.
+  const logFile = join(dirname(routes), 'trunkroute.log');
+  const out = openSync(logFile, 'w');
+  const child = startProcess(
+    process.execPath,
+    [...extraNodeArgs, join(opt.dist, 'cli.js'), 'serve', '--config', configFile],
+    { stdio: ['ignore', out, 'pipe'], env: { ...process.env, ...env } },
+  );
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (c) => (stderr += c));
+  if (!(await waitUdpBound(ports.sut, 15_000)))
+    throw new Error(`trunkroute did not start: ${stderr || readFileSync(logFile, 'utf8')}`);
+  return {
+    name: 'trunkroute',
+    pid: child.pid,
+    logFile,
+    pids: () => [child.pid],
+    async stop() {
+      child.kill('SIGTERM');
+      await waitExit(child, 15_000);
+    },
+  };
+}
+
+function ensureKamailio() {
+  try {
+    execFileSync('kamailio', ['-v'], { stdio: 'ignore' });
+  } catch {
+    console.error('kamailio is missing: installing it (scripts/ensure-system-deps.sh)');
+    execFileSync('bash', [join(root, 'scripts/ensure-system-deps.sh')], {
+      stdio: 'inherit',
+      env: { ...process.env, TRUNKROUTE_WITH_KAMAILIO: '1' },
+    });
+  }
+}
+
+async function startKamailio(ports) {
+  ensureKamailio();
+  const dir = mkdtempSync(join(runDir, 'kam-'));
+  const cfg = renderTemplate(
+    join(here, 'kamailio.cfg'),
+    {
+      listen_port: ports.sut,
+      port_a: ports.a,
+      port_b: ports.b,
+      port_c: ports.c,
+      children: opt['kamailio-children'],
+    },
+    dir,
+  );
+  // -DD: stay in the foreground (no daemon fork) so the PID we hold is the main process;
+  // -E: log to stderr. Shared memory sized for the transactions of the highest step.
+  const child = startProcess(
+    'kamailio',
+    ['-DD', '-E', '-f', cfg, '-m', '512', '-M', '16', '-Y', dir, '-P', join(dir, 'pid')],
+    { cwd: dir },
+  );
+  let stderr = '';
+  child.stdout.resume();
+  child.stderr.setEncoding('latin1');
+  child.stderr.on('data', (c) => {
+    if (stderr.length < 50_000) stderr += c;
+  });
+  if (!(await waitUdpBound(ports.sut, 15_000)))
+    throw new Error(`kamailio did not start: ${stderr}`);
+  await sleep(500);
+  const tree = processTree(child.pid);
+  return {
+    name: 'kamailio',
+    pid: child.pid,
+    pids: () => tree,
+    async stop() {
+      child.kill('SIGTERM');
+      await waitExit(child, 10_000);
+      // Workers normally exit with the main process; any left over are ours to end.
+      for (const pid of tree) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    },
+  };
+}
+
+// ---------- one step ----------
+
+function providerScenarios() {
+  const dir = mkdtempSync(join(runDir, 'scn-'));
+  const reject = (status, reason) =>
+    renderTemplate(
+      scenario('provider-reject.xml'),
+      { status, reason },
+      mkdtempSync(join(dir, 'r')),
+    );
+  return mode === 'failover'
+    ? {
+        a: reject(503, 'Service Unavailable'),
+        b: reject(404, 'Not Found'),
+        c: scenario('provider-answer.xml'),
+      }
+    : { a: scenario('provider-answer.xml') };
+}
+const scenarios = providerScenarios();
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Every provider gets a fresh SIPp per step, so its statistics are that step's alone. */
+async function startProviders(ports, extra = []) {
+  const providers = {};
+  for (const [leg, file] of Object.entries(scenarios)) {
+    providers[leg] = startSipp({ scenario: file, port: ports[leg], args: extra });
+  }
+  for (const p of Object.values(providers)) await p.ready();
+  return providers;
+}
+
+async function runStep(sut, ports, rate) {
+  const calls = Math.round(rate * stepSeconds);
+  const providers = await startProviders(ports);
+  const sutCpu0 = cpuSeconds(sut.pids());
+  const provCpu0 = Object.values(providers).reduce((s, p) => s + p.cpu(), 0);
+  const t0 = performance.now();
+  const caller = startSipp({
+    scenario: scenario('caller-call.xml'),
+    port: ports.caller,
+    remote: `127.0.0.1:${ports.sut}`,
+    args: [
+      '-s',
+      '+34911234567',
+      '-r',
+      String(rate),
+      '-m',
+      String(calls),
+      // At most ~2 s of calls open at once: a system that falls behind shows as a lower rate.
+      '-l',
+      String(Math.max(50, rate * 2)),
+      '-d',
+      '0',
+      '-trace_rtt',
+      '-rtt_freq',
+      '100',
+    ],
+    timeoutSeconds: stepSeconds + 20,
+  });
+  // SIPp's /proc entry goes with it: sample its CPU time while it runs.
+  let callerCpu = 0;
+  const sampler = setInterval(() => {
+    const c = caller.cpu();
+    if (c > 0) callerCpu = c;
+  }, 200);
+  await caller.exited;
+  clearInterval(sampler);
+  const wall = (performance.now() - t0) / 1000;
+  const sutCpu = cpuSeconds(sut.pids()) - sutCpu0;
+  // Let the last ACKs and BYEs reach the providers before their statistics are read.
+  await sleep(300);
+  const provCpu = Object.values(providers).reduce((s, p) => s + p.cpu(), 0) - provCpu0;
+  for (const p of Object.values(providers)) await p.stop();
+
+  const cs = caller.stats();
+  const successful = num(cs, 'SuccessfulCall(C)');
+  const retrans = { caller: num(cs, 'Retransmissions(C)') };
+  for (const [leg, p] of Object.entries(providers))
+    retrans[leg] = num(p.stats(), 'Retransmissions(C)');
+  const traced = caller.setupTimesMs();
+  const times = traced.map((t) => t.ms).sort((x, y) => x - y);
+  // Achieved rate: connected calls over the span between the first and the last 200
+  // the caller saw (plus one call interval), so SIPp's start and drain do not count.
+  const span = traced.length > 1 ? (traced[traced.length - 1].at - traced[0].at) / 1000 : wall;
+  const totalRetrans = Object.values(retrans).reduce((s, v) => s + v, 0);
+  const row = {
+    system: sut.name,
+    mode,
+    target: rate,
+    calls,
+    successful,
+    failed: num(cs, 'FailedCall(C)'),
+    achieved: successful / (span + 1 / rate),
+    successPct: (100 * successful) / calls,
+    retrans,
+    retransPct: (100 * totalRetrans) / calls,
+    setupP50: percentile(times, 50),
+    setupP99: percentile(times, 99),
+    sutCpuPct: (100 * sutCpu) / wall,
+    // CPU time per connected call: steadier than the rate on a shared machine.
+    sutCpuMsPerCall: (1000 * sutCpu) / Math.max(1, successful),
+    sippCpuPct: (100 * (callerCpu + provCpu)) / wall,
+    wall,
+  };
+  row.sustained = row.successPct >= 99.9 && row.retransPct <= 1 && row.achieved >= 0.95 * rate;
+  if (!existsSync(join(caller.dir, 'stat.csv'))) row.error = caller.stderr().slice(-2000);
+  if (!opt.keep) rmSync(caller.dir, { recursive: true, force: true });
+  for (const p of Object.values(providers))
+    if (!opt.keep) rmSync(p.dir, { recursive: true, force: true });
+  return row;
+}
+
+// ---------- output ----------
+
+const fmt = (n, d = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+    : '–';
+
+function tableRow(r) {
+  const legs = ['caller', 'a', 'b', 'c'].filter((k) => k in r.retrans).map((k) => r.retrans[k]);
+  return `| ${fmt(r.target)} | ${r.system} | ${fmt(r.achieved)} | ${fmt(r.successPct, 2)} | ${legs.join(' / ')} | ${fmt(r.setupP50, 0)} / ${fmt(r.setupP99, 0)} | ${fmt(r.sutCpuPct)} | ${fmt(r.sutCpuMsPerCall, 2)} | ${fmt(r.sippCpuPct)} | ${r.sustained ? 'yes' : 'no'} |`;
+}
+
+const LEGS = mode === 'failover' ? 'caller / A / B / C' : 'caller / A';
+const TABLE_HEAD = [
+  `| target cps | system | achieved cps | success % | retransmissions ${LEGS} | setup p50 / p99 ms | CPU system % | CPU ms per call | CPU SIPp % | sustained |`,
+  '|---|---|---|---|---|---|---|---|---|---|',
+];
+
+// ---------- main ----------
+
+async function choosePorts() {
+  return {
+    sut: await freeUdpPort(),
+    a: await freeUdpPort(),
+    b: await freeUdpPort(),
+    c: await freeUdpPort(),
+    caller: await freeUdpPort(),
+  };
+}
+
+async function runSteps() {
+  const ports = {};
+  const suts = {};
+  for (const s of systems) {
+    ports[s] = await choosePorts();
+    suts[s] =
+      s === 'trunkroute'
+        ? await startTrunkroute(ports[s], [
+            ...(opt['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', opt['cpu-prof']] : []),
+            ...opt['node-args'].split(' ').filter(Boolean),
+          ])
+        : await startKamailio(ports[s]);
+  }
+  const load0 = loadavg()[0];
+  console.log(
+    `bench/calls: mode ${mode}, ${stepSeconds} s per step, systems: ${systems.join(', ')}` +
+      (systems.includes('kamailio') ? ` (kamailio children=${opt['kamailio-children']})` : ''),
+  );
+  console.log(TABLE_HEAD.join('\n'));
+  const rows = [];
+  // A system is left out of the higher steps after two unsustained steps in a row
+  // (one alone may be another process's burst on a shared machine).
+  const misses = Object.fromEntries(systems.map((s) => [s, 0]));
+  const out = (s) => misses[s] >= 2 && !opt['keep-going'];
+  try {
+    for (const rate of steps) {
+      for (const s of systems) {
+        if (out(s)) continue;
+        const row = await runStep(suts[s], ports[s], rate);
+        rows.push(row);
+        console.log(tableRow(row));
+        if (row.error) console.error(row.error);
+        misses[s] = row.sustained ? 0 : misses[s] + 1;
+        // Transactions of the step wind down (timers K/D) before the next one.
+        await sleep(1500);
+      }
+      if (systems.every(out)) break;
+    }
+  } finally {
+    for (const s of Object.values(suts)) await s.stop();
+  }
+
+  const sustained = {};
+  for (const s of systems) {
+    const ok = rows.filter((r) => r.system === s && r.sustained).map((r) => r.target);
+    sustained[s] = ok.length ? Math.max(...ok) : 0;
+  }
+  const load1 = loadavg()[0];
+  console.log(
+    `\nmachine load average (1 min) at start / end: ${fmt(load0, 1)} / ${fmt(load1, 1)} on ${cpus().length} cores`,
+  );
+  for (const s of systems)
+    console.log(
+      `${s}: highest rate sustained (≥ 99.9 % success, retransmissions ≤ 1 % of calls, ≥ 95 % of target): ${fmt(sustained[s])} calls/s`,
+    );
+  const ratio =
+    systems.length === 2 && sustained.kamailio
+      ? sustained.trunkroute / sustained.kamailio
+      : undefined;
+  if (ratio !== undefined) console.log(`trunkroute / kamailio: ${fmt(ratio, 2)}`);
+  return {
+    mode,
+    stepSeconds,
+    kamailioChildren: Number(opt['kamailio-children']),
+    rows,
+    sustained,
+    ratio,
+  };
+}
+
+/** Memory per active call: hold N established calls and read trunkroute's heap. */
+async function runMemory() {
+  const total = Number(opt.memory);
+  const rate = Number(opt['memory-rate']);
+  const setupSeconds = total / rate;
+  // Held long enough to read the heap once all are up and again once every
+  // setup-time transaction has ended (RFC 3261 Timer B/F/H/K, 64*T1 = 32 s at most).
+  const holdMs = Math.ceil((setupSeconds + 60) * 1000);
+  const ports = await choosePorts();
+  const probeFile = join(runDir, 'heap.json');
+  const sut = await startTrunkroute(
+    ports,
+    ['--expose-gc', '--import', join(here, 'heap-probe.mjs')],
+    { TRUNKROUTE_HEAP_PROBE_FILE: probeFile },
+  );
+  const probe = async () => {
+    rmSync(probeFile, { force: true });
+    process.kill(sut.pid, 'SIGUSR2');
+    for (let i = 0; i < 100 && !existsSync(probeFile); i++) await sleep(50);
+    return { ...JSON.parse(readFileSync(probeFile, 'utf8')), rss: rssBytes(sut.pid) };
+  };
+  // Provider C holds each call until the caller's BYE; raise SIPp's open-call limit.
+  const providers = await startProviders(ports, ['-l', String(total + 1000)]);
+  await sleep(500);
+  const before = await probe();
+  const caller = startSipp({
+    scenario: scenario('caller-call.xml'),
+    port: ports.caller,
+    remote: `127.0.0.1:${ports.sut}`,
+    args: [
+      '-s',
+      '+34911234567',
+      '-r',
+      String(rate),
+      '-m',
+      String(total),
+      '-l',
+      String(total),
+      '-d',
+      String(holdMs),
+    ],
+    timeoutSeconds: Math.ceil(holdMs / 1000) + 30,
+  });
+  console.log(
+    `bench/calls memory: ${total} calls at ${rate} cps (${mode}), each held ${holdMs / 1000} s`,
+  );
+  const deadline = Date.now() + (setupSeconds + 30) * 1000;
+  let open = 0;
+  while (Date.now() < deadline) {
+    await sleep(1000);
+    const st = caller.stats();
+    open = num(st, 'CurrentCall');
+    // Every call placed: read the heap now, while the last 32 s of setups still hold their transactions.
+    if (num(st, 'TotalCallCreated') >= total) break;
+  }
+  const established = await probe();
+  const openAtFirst = open;
+  await sleep(35_000);
+  const settled = await probe();
+  const openAtSecond = num(caller.stats(), 'CurrentCall');
+  await caller.stop();
+  for (const p of Object.values(providers)) await p.stop();
+  await sut.stop();
+  const perCall = (m, n) => (n > 0 ? (m.heapUsed - before.heapUsed) / n : NaN);
+  const res = {
+    mode,
+    calls: total,
+    before,
+    established: {
+      openCalls: openAtFirst,
+      ...established,
+      heapPerCall: perCall(established, openAtFirst),
+    },
+    settled: { openCalls: openAtSecond, ...settled, heapPerCall: perCall(settled, openAtSecond) },
+  };
+  const mb = (b) => fmt(b / 1048576, 1);
+  console.log('| moment | open calls | heap used MB | heap per open call | RSS MB |');
+  console.log('|---|---|---|---|---|');
+  console.log(`| before | 0 | ${mb(before.heapUsed)} | – | ${mb(before.rss)} |`);
+  console.log(
+    `| all calls placed | ${fmt(openAtFirst)} | ${mb(established.heapUsed)} | ${fmt(res.established.heapPerCall)} B | ${mb(established.rss)} |`,
+  );
+  console.log(
+    `| 35 s later (setup transactions ended) | ${fmt(openAtSecond)} | ${mb(settled.heapUsed)} | ${fmt(res.settled.heapPerCall)} B | ${mb(settled.rss)} |`,
+  );
+  return res;
+}
+
+try {
+  const result = opt.memory ? await runMemory() : await runSteps();
+  if (opt.json) writeFileSync(opt.json, JSON.stringify(result, null, 2));
+} finally {
+  if (!opt.keep) rmSync(runDir, { recursive: true, force: true });
+  clearTimeout(runBound);
+}

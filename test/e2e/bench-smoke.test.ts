@@ -1,0 +1,73 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Keeps bench/calls from rotting: one short step of the call-rate benchmark
+// (trunkroute only, failover A=503 → B=404 → C=200, 20 calls/s for 3 s) must
+// produce its result row, and every call must connect. No speed is asserted here:
+// rates belong in BENCHMARKS.md.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+interface BenchRow {
+  system: string;
+  mode: string;
+  target: number;
+  calls: number;
+  successful: number;
+  successPct: number;
+  retrans: Record<string, number>;
+}
+
+function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bench/calls.mjs'), ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (c: string) => (output += c));
+    child.stderr.on('data', (c: string) => (output += c));
+    // Bounded: the bench has its own bound, this one is the backstop.
+    const bound = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('exit', (code) => {
+      clearTimeout(bound);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('bench/calls smoke run', () => {
+  it('places calls through the three-provider failover and reports one row with every call connected', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const json = join(dir, 'result.json');
+    const { code, output } = await runBench([
+      '--only',
+      'trunkroute',
+      '--mode',
+      'failover',
+      '--steps',
+      '20',
+      '--step-seconds',
+      '3',
+      '--json',
+      json,
+    ]);
+    expect(code, output).toBe(0);
+    const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: BenchRow[] };
+    expect(result.rows).toHaveLength(1);
+    const row = result.rows[0]!;
+    expect(row).toMatchObject({ system: 'trunkroute', mode: 'failover', target: 20, calls: 60 });
+    expect(row.successful).toBe(60);
+    expect(row.successPct).toBe(100);
+    // Every provider saw its share: A and B refused, C answered (their SIPp statistics were read).
+    expect(Object.keys(row.retrans).sort()).toEqual(['a', 'b', 'c', 'caller']);
+    expect(output).toContain('| 20 | trunkroute |');
+  });
+});
