@@ -4,7 +4,7 @@
 //   npm run build && node bench/calls.mjs [--mode failover|direct]
 //       [--steps 200,500,1000,1500,2000,2500,3000] [--step-seconds 10]
 //       [--only trunkroute|kamailio] [--json FILE] [--cpu-prof DIR]
-//       [--kamailio-children 4] [--keep-going] [--node-args='--flag ...'] [--dist DIR]
+//       [--kamailio-children 2] [--keep-going] [--node-args='--flag ...'] [--dist DIR]
 //   node bench/calls.mjs --memory 20000 [--memory-rate 500]   (memory per call, trunkroute)
 //
 // failover: providers A=503, B=404, C=200; every call is tried on A, B, then C.
@@ -44,7 +44,7 @@ const { values: opt } = parseArgs({
     'node-args': { type: 'string', default: '' },
     // Another build of trunkroute (a dist/ directory), to compare two versions A/B.
     dist: { type: 'string', default: join(root, 'dist') },
-    'kamailio-children': { type: 'string', default: '4' },
+    'kamailio-children': { type: 'string', default: '2' },
     'keep-going': { type: 'boolean', default: false },
     memory: { type: 'string' },
     'memory-rate': { type: 'string', default: '500' },
