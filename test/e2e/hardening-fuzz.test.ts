@@ -10,7 +10,7 @@ import type { TrunkrouteProcess } from './harness/trunkroute.js';
 
 // Issue 8: at least 100,000 mutated and random messages over UDP and TCP to a
 // running trunkroute (built from the shared RFC 4475/5118 corpus, read from
-// /work/shared/conformance at test time, and from SIPp-like INVITEs). Afterwards
+// ../shared/conformance at test time, and from SIPp-like INVITEs). Afterwards
 // a SIPp call still connects through failover, the process's RSS is back within
 // 10% of its level before the fuzzing, and nothing was logged at error level or
 // as an unhandled exception/rejection. The PRNG is seeded: FUZZ_SEED=n replays a run.

@@ -1,8 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-/** Where the shared RFC 4475 / RFC 5118 torture messages live (read at test time, never copied). */
-export const CONFORMANCE_DIR = '/work/shared/conformance';
+/**
+ * Where the shared RFC 4475 / RFC 5118 torture messages live: `shared/` beside the
+ * repository (read at test time, never copied).
+ */
+export const CONFORMANCE_DIR = fileURLToPath(
+  new URL('../../../../shared/conformance/', import.meta.url),
+);
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same messages, so a failure replays. */
 export class SeededRng {
