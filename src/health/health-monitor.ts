@@ -313,6 +313,8 @@ export class HealthMonitor {
   }
 
   private async probe(h: GatewayHealth): Promise<void> {
+    // The timer that brought us here has fired: it no longer counts as scheduled.
+    h.probeTimer = undefined;
     if (this.closed || this.gws.get(h.key) !== h || !h.probe.enabled || h.probing) return;
     h.probing = true;
     const send = this.o.probe!;
@@ -347,7 +349,10 @@ export class HealthMonitor {
         });
       }
     }
-    h.probeTimer = this.o.clock.setTimer(h.probe.intervalMs, () => void this.probe(h));
+    // Probing may have been turned off (or rescheduled by a new table) meanwhile.
+    if (h.probe.enabled && h.probeTimer === undefined) {
+      h.probeTimer = this.o.clock.setTimer(h.probe.intervalMs, () => void this.probe(h));
+    }
   }
 
   // --- reporting -------------------------------------------------------------------

@@ -221,4 +221,20 @@ describe('HealthMonitor', () => {
     expect(t.monitor.gateways().map((g) => g.gateway)).toEqual([B]);
     t.monitor.close();
   });
+
+  it('probing turned off and on again by table edits stops and resumes the probes', async () => {
+    const t = setup();
+    t.monitor.setTable(twoProviders());
+    await t.run(1500);
+    const on = t.probes.length;
+    expect(on).toBeGreaterThan(0);
+    t.monitor.setTable(twoProviders({ probe: { enabled: false } }));
+    await t.run(3000);
+    const off = t.probes.length;
+    expect(off - on).toBeLessThanOrEqual(1); // at most the one already in flight
+    t.monitor.setTable(twoProviders());
+    await t.run(3000);
+    expect(t.probes.length - off).toBeGreaterThanOrEqual(2);
+    t.monitor.close();
+  });
 });
