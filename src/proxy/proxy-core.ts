@@ -283,10 +283,9 @@ export class ProxyCore implements TransactionUser {
       return;
     }
 
-    // RFC 3261 16.2: the call will take a while, so 100 Trying at once stops the
-    // caller's retransmissions. A call refused above got its final response at
-    // once and needs none (one message less per INVITE under a flood).
-    server.respond(createResponse(incoming.request, 100, 'Trying'));
+    // RFC 3261 17.2.1: no 100 Trying here. The server transaction sends one if
+    // nothing has gone upstream within 200 ms; a provider that rings sooner (the
+    // usual case) spares the caller that message and us one send per call.
     const customer = plan.customer;
     const callHolder = server.id;
     const limited =
