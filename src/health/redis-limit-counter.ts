@@ -53,6 +53,8 @@ return 1
 
 const HINT_TTL_MS = 1000;
 
+type ScriptCall = (...args: Array<string | number>) => Promise<unknown>;
+
 export interface RedisLimitOptions {
   redis: Redis;
   keyPrefix: string;
@@ -76,11 +78,18 @@ export class RedisLimitCounter implements LimitCounter {
   /** Members this instance holds in Redis, by key: what it refreshes and removes. */
   private readonly shared = new Map<string, Set<string>>();
   private readonly refresher: NodeJS.Timeout;
+  private readonly script: { acquire: ScriptCall; refresh: ScriptCall };
 
   constructor(private readonly o: RedisLimitOptions) {
     this.local = new LocalLimitCounter(o.now);
     o.redis.defineCommand('trAcquire', { numberOfKeys: 2, lua: ACQUIRE });
     o.redis.defineCommand('trRefresh', { numberOfKeys: 1, lua: REFRESH });
+    // defineCommand adds methods ioredis's types cannot know about.
+    const defined = o.redis as unknown as Record<'trAcquire' | 'trRefresh', ScriptCall>;
+    this.script = {
+      acquire: defined.trAcquire.bind(o.redis),
+      refresh: defined.trRefresh.bind(o.redis),
+    };
     // Refresh three times per lease so one lost refresh does not free live slots.
     this.refresher = setInterval(() => void this.refresh(), Math.max(100, o.leaseMs / 3));
     this.refresher.unref();
@@ -101,11 +110,8 @@ export class RedisLimitCounter implements LimitCounter {
       return this.local.acquire(scope, id, holder, {});
     }
     const key = this.key(scope, id);
-    const cmd = (this.o.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)
-      .trAcquire!;
-    return cmd
-      .call(
-        this.o.redis,
+    return this.script
+      .acquire(
         key,
         `${this.o.keyPrefix}cps:${scope}:${id}`,
         `${this.o.instanceId}|${holder}`,
@@ -161,10 +167,8 @@ export class RedisLimitCounter implements LimitCounter {
   }
 
   private async refresh(): Promise<void> {
-    const cmd = (this.o.redis as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)
-      .trRefresh!;
     for (const [key, members] of this.shared) {
-      await cmd.call(this.o.redis, key, this.o.leaseMs, ...members).catch(() => {});
+      await this.script.refresh(key, this.o.leaseMs, ...members).catch(() => {});
     }
   }
 

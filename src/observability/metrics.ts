@@ -23,15 +23,14 @@ function scraped(
   labelNames: string[],
   samples: () => Sample[] | undefined,
 ): void {
-  const fill = (m: Gauge | Counter): boolean => {
+  const fill = (m: Gauge | Counter): void => {
     const s = samples();
-    if (!s) return false;
+    if (!s) return;
     m.reset();
     for (const [labels, v] of s) {
       if (m instanceof Gauge) m.set(labels, v);
       else m.inc(labels, v);
     }
-    return true;
   };
   if (kind === 'gauge') {
     new Gauge({

@@ -63,8 +63,6 @@ interface Branch {
   admitted?: boolean;
   /** Never sent: the provider was at its limit. Always moves on. */
   skipped?: boolean;
-  /** The answered attempt: its slot stays with the call. */
-  keep?: boolean;
 }
 
 /**
@@ -286,7 +284,6 @@ export class CallContext {
       this.deps.forwardResponseUpstream(this.stripOurVia(res));
       return;
     }
-    branch.keep = true;
     this.connectedAttempt = branch.attempt;
     this.endBranch(branch, { status: res.status });
     this.state = 'connected';
@@ -377,7 +374,8 @@ export class CallContext {
     }
     if (end.status !== undefined) branch.record.status = end.status;
     if (end.reason !== undefined) branch.record.reason = end.reason;
-    if (branch.admitted && !branch.keep) {
+    // The answered attempt's slot stays with the call.
+    if (branch.admitted && branch.attempt !== this.connectedAttempt) {
       this.deps.releaseAttempt?.(branch.attempt, this.holder(branch.attempt));
     }
     if (!branch.skipped) this.deps.onAttemptEnd?.(branch.attempt, branch.record, retryAfter);

@@ -291,7 +291,7 @@ export class ProxyCore implements TransactionUser {
     const limited =
       health && customer && (customer.max_calls !== undefined || customer.max_cps !== undefined);
     if (!health || !customer || !limited) {
-      this.startCall(req, server, plan, facts);
+      this.startCall(req, server, plan, facts, customerHeaderName);
       return;
     }
     const admission = health.admitCall(customer, callHolder);
@@ -310,7 +310,7 @@ export class ProxyCore implements TransactionUser {
         return;
       }
       const slot: Slot = { scope: 'customer', id: customer.id, holder: callHolder };
-      this.startCall(req, server, plan, facts, slot);
+      this.startCall(req, server, plan, facts, customerHeaderName, slot);
     };
     if (!(admission instanceof Promise)) {
       proceed(admission);
@@ -339,10 +339,10 @@ export class ProxyCore implements TransactionUser {
     server: ServerTransaction,
     plan: Plan,
     facts: { source: string; customer?: string; destination: string },
+    customerHeaderName: string,
     customerSlot?: Slot,
   ): void {
     const health = this.deps.health;
-    const customerHeaderName = this.deps.routes().table.settings.customer_header;
     const ctx: CallContext = new CallContext(
       {
         identity: this.deps.identity,
@@ -518,7 +518,7 @@ export class ProxyCore implements TransactionUser {
    */
   private rejectStateless(server: ServerTransaction, res: SipResponse): void {
     server.respond(res);
-    server.terminate?.();
+    server.terminate();
   }
 
   private tag(): string {

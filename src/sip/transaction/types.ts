@@ -47,7 +47,7 @@ export interface ServerTransaction {
   /** Sends a response (the last one is retransmitted as the RFC says). */
   respond(response: SipResponse): void;
   /** Forgets the transaction now: no more retransmissions, nothing absorbed. */
-  terminate?(): void;
+  terminate(): void;
   /** Called when the transaction terminates (Timer H/I/J fired, or 2xx sent). */
   onTerminated?: () => void;
   /** For INVITE: Timer H fired without an ACK for a non-2xx final response. */

@@ -102,6 +102,7 @@ function setup(attempts: Attempt[], over: Partial<CallContextDeps> = {}) {
     source: { protocol: 'udp', address: '127.0.0.1', port: 5090 },
     state: 'proceeding',
     respond: (res) => upstream.push(res),
+    terminate: () => {},
   };
   const ctx = new CallContext(deps, server, invite, attempts, {
     source: 'udp:127.0.0.1:5090',
