@@ -18,12 +18,14 @@ export class InviteClientTransaction implements ClientTransaction {
   private cancelWanted = false;
   private cancelHandler?: Partial<ClientTransactionHandler>;
   private cancelled = false;
+  /** The INVITE; let go in Completed, where only the ACK is sent again (memory under load). */
+  private invite?: SipRequest;
 
   constructor(
     private readonly ctx: TransactionContext,
     readonly id: string,
     readonly branch: string,
-    readonly request: SipRequest,
+    request: SipRequest,
     readonly destination: Endpoint,
     private handler: ClientTransactionHandler,
     /** Starts the CANCEL's own non-INVITE client transaction. */
@@ -34,10 +36,15 @@ export class InviteClientTransaction implements ClientTransaction {
     private readonly connectionId?: string,
   ) {
     this.interval = ctx.timers.T1;
+    this.invite = request;
+  }
+
+  get request(): SipRequest | undefined {
+    return this.invite;
   }
 
   start(): void {
-    this.transmit(this.request);
+    if (this.invite) this.transmit(this.invite);
     // RFC 3261 17.1.1.2: Timer A only on unreliable transports; Timer B = 64*T1 always.
     if (!this.ctx.reliable(this.destination)) this.armA();
     this.timerB = this.ctx.clock.setTimer(64 * this.ctx.timers.T1, () => {
@@ -76,6 +83,7 @@ export class InviteClientTransaction implements ClientTransaction {
     // RFC 3261 17.1.1.2: Completed; the ACK is ours to send; Timer D absorbs retransmissions.
     this.state = 'completed';
     this.ack = this.buildAck(res);
+    this.invite = undefined;
     this.transmit(this.ack);
     this.handler.onResponse(res, this);
     // Nothing goes up from Completed but the end: let go of the TU (a whole call
@@ -107,18 +115,20 @@ export class InviteClientTransaction implements ClientTransaction {
     this.cancelWanted = false;
     this.cancelled = true;
     // RFC 3261 9.1: same Request-URI, Call-ID, To, From, CSeq number; only the top Via; the Routes.
-    const cancel = this.sameHop('CANCEL', this.request.get('to')!);
+    const invite = this.invite;
+    if (!invite) return;
+    const cancel = this.sameHop(invite, 'CANCEL', invite.get('to')!);
     this.sendCancel(cancel, this.cancelHandler ?? {});
   }
 
   /** RFC 3261 17.1.1.3: the ACK for a non-2xx final response. */
   private buildAck(res: SipResponse): SipRequest {
-    return this.sameHop('ACK', res.get('to') ?? this.request.get('to')!);
+    const invite = this.invite!;
+    return this.sameHop(invite, 'ACK', res.get('to') ?? invite.get('to')!);
   }
 
   /** A request for this hop built from the INVITE: its Request-URI, top Via, Routes, From, Call-ID, CSeq number. */
-  private sameHop(method: 'ACK' | 'CANCEL', to: string): SipRequest {
-    const req = this.request;
+  private sameHop(req: SipRequest, method: 'ACK' | 'CANCEL', to: string): SipRequest {
     const out = new SipRequest(method, req.uri);
     out.append('Via', req.first('via')!);
     for (const h of req.headers) {
@@ -134,8 +144,8 @@ export class InviteClientTransaction implements ClientTransaction {
 
   private armA(): void {
     this.timerA = this.ctx.clock.setTimer(this.interval, () => {
-      if (this.state !== 'calling') return;
-      this.transmit(this.request);
+      if (this.state !== 'calling' || !this.invite) return;
+      this.transmit(this.invite);
       // RFC 3261 17.1.1.2: Timer A doubles each time.
       this.interval *= 2;
       this.armA();
@@ -144,7 +154,7 @@ export class InviteClientTransaction implements ClientTransaction {
 
   private transmit(m: SipRequest): void {
     this.ctx.send(m, this.destination, this.connectionId).catch((err: unknown) => {
-      if (this.state === 'terminated' || m !== this.request) return;
+      if (this.state === 'terminated' || m !== this.invite) return;
       this.terminate();
       // RFC 3261 17.1.4: a transport failure is reported to the TU.
       this.handler.onTransportError(this, err instanceof Error ? err : new Error(String(err)));

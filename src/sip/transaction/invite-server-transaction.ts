@@ -55,6 +55,9 @@ export class InviteServerTransaction implements ServerTransaction {
       // RFC 6026 8.5: Accepted, not Terminated: until Timer L a retransmitted INVITE
       // (its 2xx was lost on the way) is absorbed here instead of becoming a new call.
       this.state = 'accepted';
+      // Nothing is retransmitted from Accepted (the 2xx retransmissions are the TU's):
+      // the response need not be held for the 32 s of Timer L.
+      this.last = undefined;
       this.timerL = this.ctx.clock.setTimer(64 * this.ctx.timers.T1, () => this.terminate());
       return;
     }

@@ -25,7 +25,8 @@ export interface ClientTransactionHandler {
 export interface ClientTransaction {
   readonly id: string;
   readonly branch: string;
-  readonly request: SipRequest;
+  /** The request; undefined once it will not be sent again (an INVITE in Completed). */
+  readonly request: SipRequest | undefined;
   readonly destination: Endpoint;
   readonly state: string;
   /**

@@ -104,8 +104,11 @@ describe('INVITE client transaction (RFC 3261 17.1.1)', () => {
     const t = setup();
     const { seen, h } = handler();
     const req = request('INVITE', 'z9hG4bK4');
-    t.layer.sendRequest(req, UDP_PEER, h);
+    const tx = t.layer.sendRequest(req, UDP_PEER, h);
+    expect(tx.request).toBe(req);
     t.transport.deliver(response(req, 503, 'prov9'), UDP_PEER);
+    // Only the ACK is sent again from Completed: the INVITE is let go for Timer D's 32 s.
+    expect(tx.request).toBeUndefined();
     const acks = t.transport.sentOf('ACK');
     expect(acks).toHaveLength(1);
     const ack = acks[0]!.message as SipRequest;
