@@ -58,9 +58,9 @@ export const schema = {
       env: 'TRUNKROUTE_SIP_MAX_MESSAGE_SIZE',
     },
     max_server_transactions: {
-      doc: 'Live server transactions at most (the memory bound under a flood). Beyond it new out-of-dialog requests get a stateless 503 with Retry-After; calls in progress go on; at twice it nothing new is taken. 0 = no cap.',
+      doc: 'Live server transactions at most (the memory bound under a flood). Beyond it new out-of-dialog requests get a stateless 503 with Retry-After; calls in progress go on; at twice it nothing new is taken. Each call keeps two for 64*T1 (32 s) after its answer and its BYE (RFC 6026, RFC 3261 Timer J), so steady traffic holds about 64 × calls/s: the default suits up to about 3,000 calls/s. 0 = no cap.',
       format: 'nat',
-      default: 50000,
+      default: 200000,
       env: 'TRUNKROUTE_SIP_MAX_SERVER_TRANSACTIONS',
     },
     t1_ms: {
