@@ -21,6 +21,7 @@ import { optionsProbe } from './proxy/options-probe.js';
 import { OverloadGuard } from './proxy/overload-guard.js';
 import { Metrics } from './observability/metrics.js';
 import { CallRecordStream } from './observability/call-record-stream.js';
+import { SelfLoad } from './health/self-load.js';
 
 export interface RunningServer {
   proxy: ProxyCore;
@@ -85,7 +86,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         onRemote: (ev) => health?.applyRemote(ev),
       })
     : undefined;
+  const selfLoad = new SelfLoad(config.health.self_busy_utilization);
+  selfLoad.start();
   health = new HealthMonitor({
+    selfBusy: () => selfLoad.busy(),
     clock: systemClock,
     defaults: healthDefaults(config),
     counter,
@@ -106,6 +110,10 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       })),
     gateways: () => monitor.gateways(),
     routeVersion: () => store.snapshot().version,
+    selfLoad: () => ({
+      utilization: selfLoad.utilization,
+      timeoutsWhileBusy: monitor.timeoutsWhileBusy,
+    }),
   });
   store.onChange((s) => {
     monitor.setTable(s.table);
@@ -218,6 +226,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       await new Promise((r) => setTimeout(r, 100));
       await api?.stop();
       monitor.close();
+      selfLoad.close();
       sync?.close();
       await counter.close();
       transactions.close();

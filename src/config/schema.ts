@@ -257,6 +257,12 @@ export const schema = {
       default: ['2xx', '3xx', '4xx', '6xx'],
       env: 'TRUNKROUTE_HEALTH_PROBE_ALIVE_CODES',
     },
+    self_busy_utilization: {
+      doc: "While trunkroute's event loop is busy at least this share of the time (sampled every 500 ms), a trying timeout or Timer B/C is not counted against the gateway's breaker: the answer may be waiting in our own socket queue. 0 = always count.",
+      format: Number,
+      default: 0.95,
+      env: 'TRUNKROUTE_HEALTH_SELF_BUSY_UTILIZATION',
+    },
     probe_down_after: {
       doc: 'Failed probes in a row that mark a gateway down (skipped by new calls).',
       format: 'nat',
@@ -359,6 +365,7 @@ export interface ServerConfig {
   redis: { url: string; key_prefix: string };
   api: { enabled: boolean; address: string; port: number; tokens: string[] };
   health: {
+    self_busy_utilization: number;
     probe_enabled: boolean;
     probe_interval_ms: number;
     probe_timeout_ms: number;

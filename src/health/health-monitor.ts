@@ -74,6 +74,11 @@ export interface HealthMonitorOptions {
   sharing?: BreakerSharing;
   /** Breaker and probe transitions, for the log and metrics. */
   onEvent?: (event: string, detail: Record<string, unknown>) => void;
+  /**
+   * True while this process is saturated (SelfLoad): a timeout then is not
+   * counted against the gateway, since the answer may be waiting in our queue.
+   */
+  selfBusy?: () => boolean;
 }
 
 /**
@@ -87,6 +92,8 @@ export class HealthMonitor {
   /** Answered calls still holding slots, by Call-ID, with when they are forgotten. */
   private readonly held = new Map<string, { slots: Slot[]; until: number }>();
   private readonly sweeper: TimerHandle;
+  /** Timeouts not counted against their gateway because we were saturated (a metric). */
+  timeoutsWhileBusy = 0;
   private closed = false;
   /** Set while an event from another instance is applied, so it is not sent back. */
   private applyingRemote = false;
@@ -250,6 +257,12 @@ export class HealthMonitor {
     switch (record.reason) {
       case 'trying_timeout':
       case 'timeout':
+        if (this.o.selfBusy?.()) {
+          this.timeoutsWhileBusy++;
+          break;
+        }
+        h.breaker.failure(now, record.reason);
+        break;
       case 'transport_error':
         h.breaker.failure(now, record.reason);
         break;

@@ -8,6 +8,8 @@ export interface MetricSources {
   gateways?: () => Array<{ gateway: string; provider: string; breaker: string; probe_up: boolean }>;
   routeVersion?: () => number;
   transactions?: () => { clients: number; servers: number; answered503: number; dropped: number };
+  /** Event-loop utilization (0..1) and timeouts not held against gateways because of it. */
+  selfLoad?: () => { utilization: number; timeoutsWhileBusy: number };
 }
 
 type GatewaySample =
@@ -166,6 +168,22 @@ export class Metrics {
       'OPTIONS probe verdict per gateway: 1 up (or not probed), 0 down.',
       ['provider', 'gateway'],
       gateways((g) => (g.probe_up ? 1 : 0)),
+    );
+    scraped(
+      registers,
+      'gauge',
+      'trunkroute_event_loop_utilization',
+      'Share of the last sample (health.self_busy_utilization) the event loop was busy: near 1, trunkroute itself is the bottleneck.',
+      [],
+      () => (sources.selfLoad ? [[{}, sources.selfLoad().utilization]] : undefined),
+    );
+    scraped(
+      registers,
+      'counter',
+      'trunkroute_timeouts_while_busy_total',
+      'Attempt timeouts not counted against their gateway because trunkroute was saturated at the time.',
+      [],
+      () => (sources.selfLoad ? [[{}, sources.selfLoad().timeoutsWhileBusy]] : undefined),
     );
     scraped(
       registers,

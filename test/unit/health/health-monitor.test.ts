@@ -33,7 +33,7 @@ const twoProviders = (over: Record<string, unknown> = {}) =>
   ]);
 
 /** A probe sender whose answers the test sets per gateway; it counts the probes. */
-function setup(opts: { probe?: boolean } = {}) {
+function setup(opts: { probe?: boolean; selfBusy?: () => boolean } = {}) {
   const clock = new FakeClock();
   const answers = new Map<string, number | 'timeout'>();
   const probes: string[] = [];
@@ -56,6 +56,7 @@ function setup(opts: { probe?: boolean } = {}) {
             return a;
           },
     onEvent: (e, d) => events.push(`${e} ${String(d.gateway)}`),
+    selfBusy: opts.selfBusy,
   });
   /** Moves the fake clock in small steps, letting the probes' promises settle. */
   const run = async (ms: number): Promise<void> => {
@@ -147,6 +148,38 @@ describe('HealthMonitor', () => {
     t.monitor.onAttemptEnd(A, rec({ reason: 'ring_timeout' }));
     expect(t.monitor.gatewayOpen(A)).toBe(false);
     expect(t.monitor.gateways().find((g) => g.gateway === A)?.breaker).toBe('closed');
+  });
+
+  it('while trunkroute itself is saturated, timeouts do not count against the gateway; transport errors still do', () => {
+    let busy = true;
+    const t = setup({ probe: false, selfBusy: () => busy });
+    t.monitor.setTable(twoProviders({ breaker: { failures: 2, cooldown_ms: 1000 } }));
+    const rec = (over: object) => ({
+      index: 1,
+      route: 'r',
+      provider: 'a',
+      gateway: A,
+      request_uri: '',
+      duration_ms: 1,
+      ...over,
+    });
+    for (let i = 0; i < 5; i++) t.monitor.onAttemptEnd(A, rec({ reason: 'trying_timeout' }));
+    t.monitor.onAttemptEnd(A, rec({ reason: 'timeout' }));
+    expect(t.monitor.gatewayOpen(A)).toBe(false);
+    expect(t.monitor.timeoutsWhileBusy).toBe(6);
+    t.monitor.onAttemptEnd(A, rec({ reason: 'transport_error' }));
+    t.monitor.onAttemptEnd(A, rec({ reason: 'transport_error' }));
+    expect(t.monitor.gatewayOpen(A)).toBe(true);
+    // Once we are no longer the bottleneck, timeouts count again.
+    busy = false;
+    t.clock.advance(1000);
+    t.monitor.admitAttempt('a', A, 'call-1#0');
+    t.monitor.onAttemptEnd(A, rec({ status: 200 }));
+    expect(t.monitor.gatewayOpen(A)).toBe(false);
+    t.monitor.onAttemptEnd(A, rec({ reason: 'trying_timeout' }));
+    t.monitor.onAttemptEnd(A, rec({ reason: 'trying_timeout' }));
+    expect(t.monitor.gatewayOpen(A)).toBe(true);
+    expect(t.monitor.timeoutsWhileBusy).toBe(6);
   });
 
   it('breaker events from another instance are applied and not sent back', () => {

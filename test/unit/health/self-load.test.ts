@@ -1,0 +1,53 @@
+import type { EventLoopUtilization } from 'node:perf_hooks';
+import { describe, expect, it } from 'vitest';
+import { SelfLoad } from '../../../src/health/self-load.js';
+
+/** An event-loop utilization source the test drives: busy and idle milliseconds. */
+function fakeElu() {
+  let active = 0;
+  let idle = 0;
+  const elu = (a?: EventLoopUtilization, b?: EventLoopUtilization): EventLoopUtilization => {
+    if (a && b) {
+      const act = a.active - b.active;
+      const idl = a.idle - b.idle;
+      return { active: act, idle: idl, utilization: act / (act + idl) };
+    }
+    return { active, idle, utilization: active / (active + idle || 1) };
+  };
+  return {
+    elu,
+    spend(busyMs: number, idleMs: number) {
+      active += busyMs;
+      idle += idleMs;
+    },
+  };
+}
+
+describe('SelfLoad', () => {
+  it('is busy while one of the last two samples reached the threshold', () => {
+    const f = fakeElu();
+    const load = new SelfLoad(0.95, 500, f.elu);
+    f.spend(200, 300);
+    load.sample();
+    expect(load.utilization).toBeCloseTo(0.4);
+    expect(load.busy()).toBe(false);
+    f.spend(490, 10);
+    load.sample();
+    expect(load.busy()).toBe(true);
+    // One quiet sample later the saturated one is still among the last two.
+    f.spend(100, 400);
+    load.sample();
+    expect(load.busy()).toBe(true);
+    f.spend(100, 400);
+    load.sample();
+    expect(load.busy()).toBe(false);
+  });
+
+  it('threshold 0 is never busy', () => {
+    const f = fakeElu();
+    const load = new SelfLoad(0, 500, f.elu);
+    f.spend(500, 0);
+    load.sample();
+    expect(load.busy()).toBe(false);
+  });
+});
