@@ -1,4 +1,4 @@
-import { SipRequest, SipResponse } from './sip-message.js';
+import { headerField, SipRequest, SipResponse } from './sip-message.js';
 
 /** RFC 3261 21: the reason phrases we send when we generate a response ourselves. */
 const REASONS: Record<number, string> = {
@@ -42,11 +42,11 @@ export function createResponse(
   const res = new SipResponse(status, reason);
   for (const h of req.headers) {
     if (h.key === 'via' || h.key === 'from' || h.key === 'call-id' || h.key === 'cseq') {
-      res.headers.push({ ...h });
+      res.headers.push(headerField(h.name, h.key, h.value));
     } else if (h.key === 'to') {
       let value = h.value;
       if (status !== 100 && toTag && !/;\s*tag\s*=/i.test(value)) value = `${value};tag=${toTag}`;
-      res.headers.push({ ...h, value });
+      res.headers.push(headerField(h.name, h.key, value));
     }
   }
   return res;

@@ -1,5 +1,5 @@
 import { headerKey } from './header-names.js';
-import { SipRequest, SipResponse, type HeaderField } from './sip-message.js';
+import { headerField, SipRequest, SipResponse, type HeaderField } from './sip-message.js';
 
 export type ParseResult =
   | { ok: true; message: SipRequest | SipResponse }
@@ -148,7 +148,7 @@ function parse(data: Buffer, maxSize: number): ParseResult {
       key = headerKey(name);
       if (TOKEN_KEYS.size < TOKEN_KEYS_MAX) TOKEN_KEYS.set(name, key);
     }
-    headers.push({ name, key, value: line.slice(colon + 1).trim() });
+    headers.push(headerField(name, key, line.slice(colon + 1).trim()));
   }
   message.headers = headers;
 

@@ -13,6 +13,25 @@ export interface HeaderField {
   value: string;
 }
 
+class Field implements HeaderField {
+  constructor(
+    public name: string,
+    public key: string,
+    public value: string,
+  ) {}
+}
+
+/**
+ * Every header line the stack makes goes through here: one constructor, one
+ * hidden class, so the loops over headers (get, first, the parser, the
+ * serialiser) stay monomorphic. Object literals and spread copies made at
+ * different places had different hidden classes, and those loads went through
+ * V8's generic inline-cache handler (about 7 % of the call path's CPU).
+ */
+export function headerField(name: string, key: string, value: string): HeaderField {
+  return new Field(name, key, value);
+}
+
 /**
  * The message model shared by the whole stack. Header values are stored raw and
  * parsed only when somebody asks (lazy parsing: a proxy reads Via, Route,
@@ -62,7 +81,7 @@ export abstract class SipMessage {
   set(name: string, value: string): void {
     const key = headerKey(name);
     const i = this.headers.findIndex((h) => h.key === key);
-    const field: HeaderField = { name, key, value };
+    const field = headerField(name, key, value);
     if (i < 0) {
       this.headers.push(field);
       return;
@@ -73,14 +92,14 @@ export abstract class SipMessage {
 
   /** Adds a line after every other line. */
   append(name: string, value: string): void {
-    this.headers.push({ name, key: headerKey(name), value });
+    this.headers.push(headerField(name, headerKey(name), value));
   }
 
   /** Adds a line before the first line with this name (or at the top), as Via and Record-Route need. */
   prepend(name: string, value: string): void {
     const key = headerKey(name);
     const i = this.headers.findIndex((h) => h.key === key);
-    const field: HeaderField = { name, key, value };
+    const field = headerField(name, key, value);
     if (i < 0) this.headers.unshift(field);
     else this.headers.splice(i, 0, field);
   }
@@ -103,7 +122,7 @@ export abstract class SipMessage {
     const values = splitList(field.value);
     const first = values.shift();
     if (values.length === 0) this.headers.splice(i, 1);
-    else this.headers[i] = { ...field, value: values.join(', ') };
+    else this.headers[i] = headerField(field.name, field.key, values.join(', '));
     return first;
   }
 
@@ -117,7 +136,7 @@ export abstract class SipMessage {
   abstract clone(): SipMessage;
 
   protected copyInto<T extends SipMessage>(m: T): T {
-    m.headers = this.headers.map((h) => ({ ...h }));
+    m.headers = this.headers.map((h) => headerField(h.name, h.key, h.value));
     m.body = this.body;
     return m;
   }

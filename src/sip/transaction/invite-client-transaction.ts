@@ -1,4 +1,4 @@
-import { SipRequest, type SipResponse } from '../message/sip-message.js';
+import { headerField, SipRequest, type SipResponse } from '../message/sip-message.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
@@ -132,7 +132,7 @@ export class InviteClientTransaction implements ClientTransaction {
     const out = new SipRequest(method, req.uri);
     out.append('Via', req.first('via')!);
     for (const h of req.headers) {
-      if (h.key === 'route') out.headers.push({ ...h });
+      if (h.key === 'route') out.headers.push(headerField(h.name, h.key, h.value));
     }
     out.append('Max-Forwards', '70');
     out.append('From', req.get('from')!);
