@@ -4,7 +4,7 @@
 //   npm run build && node bench/calls.mjs [--mode failover|direct]
 //       [--steps 200,500,1000,1500,2000,2500,3000] [--step-seconds 10]
 //       [--only trunkroute|kamailio] [--json FILE] [--cpu-prof DIR]
-//       [--kamailio-children 2] [--keep-going] [--node-args='--flag ...'] [--dist DIR]
+//       [--kamailio-children 2] [--workers 1] [--keep-going] [--node-args='--flag ...'] [--dist DIR]
 //   node bench/calls.mjs --memory 20000 [--memory-rate 500]   (memory per call, trunkroute)
 //
 // failover: providers A=503, B=404, C=200; every call is tried on A, B, then C.
@@ -19,11 +19,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
   cpuSeconds,
+  freeTcpPort,
   freeUdpPort,
   processTree,
   rssBytes,
   sleep,
   startProcess,
+  tcpOpen,
   waitExit,
   waitUdpBound,
 } from './calls/processes.mjs';
@@ -45,6 +47,8 @@ const { values: opt } = parseArgs({
     // Another build of trunkroute (a dist/ directory), to compare two versions A/B.
     dist: { type: 'string', default: join(root, 'dist') },
     'kamailio-children': { type: 'string', default: '2' },
+    // trunkroute's workers.count; more than 1 also starts a redis-server (docs/workers.md).
+    workers: { type: 'string', default: '1' },
     'keep-going': { type: 'boolean', default: false },
     memory: { type: 'string' },
     'memory-rate': { type: 'string', default: '500' },
@@ -80,11 +84,20 @@ async function startTrunkroute(ports, extraNodeArgs = [], env = {}) {
     { port_a: ports.a, port_b: ports.b, port_c: ports.c },
     mkdtempSync(join(runDir, 'tr-')),
   );
+  const workers = Number(opt.workers);
+  const redis = workers > 1 ? await startRedis() : undefined;
   const config = {
     sip: { listen: [`udp:127.0.0.1:${ports.sut}`] },
     routes: { source: 'file', file: routes },
     api: { enabled: false },
     log: { level: 'info' },
+    // Workers share limits and breakers through Redis. The records still go to the
+    // log, as with one process; the Redis stream is left off (Kamailio keeps none).
+    ...(redis && {
+      workers: { count: workers },
+      redis: { url: `redis://127.0.0.1:${redis.port}` },
+      records: { stream_max_len: 0 },
+    }),
   };
   const configFile = join(dirname(routes), 'trunkroute.json');
   writeFileSync(configFile, JSON.stringify(config));
@@ -99,16 +112,50 @@ async function startTrunkroute(ports, extraNodeArgs = [], env = {}) {
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (c) => (stderr += c));
-  if (!(await waitUdpBound(ports.sut, 15_000)))
+  const ready = async () => {
+    if (!(await waitUdpBound(ports.sut, 15_000))) return false;
+    // With workers, the port is bound by the first; wait until all are up.
+    const deadline = Date.now() + 15_000;
+    while (workers > 1 && Date.now() < deadline) {
+      if (readFileSync(logFile, 'utf8').includes('"msg":"workers ready"')) return true;
+      await sleep(50);
+    }
+    return workers === 1;
+  };
+  if (!(await ready())) {
+    await redis?.stop();
     throw new Error(`trunkroute did not start: ${stderr || readFileSync(logFile, 'utf8')}`);
+  }
   return {
     name: 'trunkroute',
     pid: child.pid,
     logFile,
-    pids: () => [child.pid],
+    // The workers, and the redis-server they share, are part of the system under test.
+    pids: () => [...processTree(child.pid), ...(redis ? [redis.pid] : [])],
     async stop() {
       child.kill('SIGTERM');
       await waitExit(child, 15_000);
+      await redis?.stop();
+    },
+  };
+}
+
+/** A redis-server of the bench's own on a free loopback port, nothing persisted. */
+async function startRedis() {
+  const port = await freeTcpPort();
+  const child = startProcess(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && !(await tcpOpen(port))) await sleep(50);
+  return {
+    port,
+    pid: child.pid,
+    async stop() {
+      child.kill('SIGTERM');
+      await waitExit(child, 10_000);
     },
   };
 }

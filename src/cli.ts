@@ -12,6 +12,9 @@ import {
   seededRandom,
 } from './routing/index.js';
 import { startServer } from './main.js';
+import cluster from 'node:cluster';
+import { runWorkerPool } from './cluster/worker-pool.js';
+import { workerFromEnv } from './cluster/worker-protocol.js';
 
 const USAGE = `usage:
   trunkroute serve [--config FILE] [--routes FILE] [--listen udp:ADDR:PORT,tcp:ADDR:PORT] [--api-port N] [--log-level LEVEL]
@@ -98,7 +101,16 @@ async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const log = createLogger(loaded.config.log.level);
-    const server = await startServer(loaded.config, log);
+    if (loaded.config.workers.count > 1 && cluster.isPrimary) {
+      const code = await runWorkerPool({
+        count: loaded.config.workers.count,
+        recordRouteSecret: loaded.config.proxy.record_route_secret,
+        log,
+      });
+      log.flush();
+      return code;
+    }
+    const server = await startServer(loaded.config, log, workerFromEnv(process.env));
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         log.info({ signal }, 'shutting down');

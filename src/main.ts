@@ -22,6 +22,11 @@ import { OverloadGuard } from './proxy/overload-guard.js';
 import { Metrics } from './observability/metrics.js';
 import { CallRecordStream } from './observability/call-record-stream.js';
 import { SelfLoad } from './health/self-load.js';
+import {
+  isPeersMessage,
+  type RelayPortMessage,
+  type WorkerIdentity,
+} from './cluster/worker-protocol.js';
 
 export interface RunningServer {
   proxy: ProxyCore;
@@ -32,27 +37,54 @@ export interface RunningServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
-/** Wiring only: config → store → transports → transactions → proxy → admin API. */
-export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+/**
+ * Wiring only: config → store → transports → transactions → proxy → admin API.
+ * `worker`: this process is one of workers.count SIP workers (docs/workers.md).
+ */
+export async function startServer(
+  config: ServerConfig,
+  log: Logger,
+  worker?: WorkerIdentity,
+): Promise<RunningServer> {
   const store = createRouteStore(config, log);
   await store.start();
+  // Settings stated for the server are shared out among its workers.
+  const share = (n: number): number => (worker && n > 0 ? Math.ceil(n / worker.count) : n);
 
   const transport = new TransportLayer(config.sip.listen.map(parseListen), {
     maxMessageSize: config.sip.max_message_size,
     tcpIdleTimeoutMs: config.sip.tcp_idle_timeout_ms,
     tcpMessageTimeoutMs: config.sip.tcp_message_timeout_ms,
     udpBufferBytes: config.sip.udp_buffer_bytes,
+    worker: worker && {
+      ...worker,
+      requestPort: config.workers.request_port_base
+        ? config.workers.request_port_base + worker.index
+        : 0,
+    },
     // A handler defect caught at the transport boundary is an error, not debug noise.
     log: (event, detail) =>
       event.includes('handler error') ? log.error(detail, event) : log.debug(detail, event),
   });
   await transport.start();
+  const onPeers = (m: unknown): void => {
+    if (isPeersMessage(m)) transport.setWorkerPeers(m.ports);
+  };
+  if (worker && process.send) {
+    process.on('message', onPeers);
+    const hello: RelayPortMessage = {
+      type: 'trunkroute:relay-port',
+      index: worker.index,
+      port: transport.relayPort ?? 0,
+    };
+    process.send(hello);
+  }
 
   const transactions = new TransactionLayer({
     transport,
     clock: systemClock,
     timers: { T1: config.sip.t1_ms, T2: config.sip.t2_ms, T4: config.sip.t4_ms },
-    maxServerTransactions: config.sip.max_server_transactions,
+    maxServerTransactions: share(config.sip.max_server_transactions),
     log: (event, detail) => log.debug(detail, event),
   });
   const identity = new ProxyIdentity(
@@ -138,8 +170,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     health: monitor,
     overload: new OverloadGuard(
       {
-        sourceRate: config.proxy.source_invite_rate,
-        maxCallsInSetup: config.proxy.max_calls_in_setup,
+        sourceRate: share(config.proxy.source_invite_rate),
+        maxCallsInSetup: share(config.proxy.max_calls_in_setup),
         maxSources: config.proxy.max_tracked_sources,
       },
       () => systemClock.now(),
@@ -165,7 +197,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
 
   const api = config.api.enabled
     ? createApiServer({
-        config: config.api,
+        // Worker i serves its own /health and /metrics on api.port + i.
+        config:
+          worker && config.api.port
+            ? { ...config.api, port: config.api.port + worker.index }
+            : config.api,
         store,
         log,
         explain: (destination, source, customer) => {
@@ -207,6 +243,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     {
       sip: config.sip.listen,
       api: apiAddress,
+      worker: worker?.index,
       routes: { source: config.routes.source, version: store.snapshot().version },
     },
     'listening',
@@ -233,6 +270,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       await transport.close();
       await store.stop();
       if (shared) await Promise.all([shared.cmd.quit(), shared.sub.quit()]).catch(() => {});
+      // The IPC channel would keep a worker alive after everything else closed.
+      if (worker) {
+        process.off('message', onPeers);
+        process.disconnect?.();
+      }
       log.info({}, 'stopped');
     })();
     return stopping;

@@ -2,6 +2,7 @@
 // /proc/PID/stat (the process and its descendants), free loopback ports.
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
+import { createServer, connect } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
@@ -121,3 +122,27 @@ export async function waitUdpBound(port, boundMs = 5000) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A loopback TCP port free right now. */
+export function freeTcpPort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when something accepts TCP connections on 127.0.0.1:port. */
+export function tcpOpen(port) {
+  return new Promise((resolve) => {
+    const s = connect({ port, host: '127.0.0.1' });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}

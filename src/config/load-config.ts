@@ -53,5 +53,34 @@ export function loadConfig(opts: LoadOptions = {}): LoadResult {
     errors.push(...(err as Error).message.split('\n').filter(Boolean));
   }
   if (errors.length) return { ok: false, errors };
-  return { ok: true, config: conf.getProperties() };
+  const config = conf.getProperties();
+  const problems = crossCheck(config);
+  if (problems.length) return { ok: false, errors: problems };
+  return { ok: true, config };
+}
+
+/** Rules that tie settings together; each message names the setting to change. */
+function crossCheck(config: ServerConfig): string[] {
+  const problems: string[] = [];
+  const w = config.workers.count;
+  if (w < 1) problems.push('workers.count: must be at least 1');
+  if (w > 1) {
+    // The workers are instances of one server: what instances share through
+    // Redis (call limits, breakers, the route table) the workers share the same way.
+    if (config.sip.listen.some((l) => l.startsWith('tcp:')))
+      problems.push(
+        `workers.count: ${w} workers serve UDP listeners only; remove the tcp: entries from sip.listen or set workers.count to 1`,
+      );
+    if (!config.redis.url)
+      problems.push(
+        `redis.url: workers.count ${w} needs Redis, where the workers share call limits and breakers`,
+      );
+    if (config.routes.source === 'memory')
+      problems.push(
+        `routes.source: workers.count ${w} needs file or redis; a memory table lives in one process`,
+      );
+    if (config.workers.request_port_base && config.workers.request_port_base + w - 1 > 65535)
+      problems.push('workers.request_port_base: base + workers.count - 1 is above 65535');
+  }
+  return problems;
 }

@@ -312,6 +312,20 @@ export const schema = {
       env: 'TRUNKROUTE_HEALTH_SYNC_POLL_MS',
     },
   },
+  workers: {
+    count: {
+      doc: 'SIP worker processes sharing the UDP listeners; each call (by Call-ID) is handled by one of them. 1 = everything in this process. More than 1 needs UDP listeners only, redis.url and routes.source file or redis (docs/workers.md).',
+      format: 'nat',
+      default: 1,
+      env: 'TRUNKROUTE_WORKERS_COUNT',
+    },
+    request_port_base: {
+      doc: 'With workers.count > 1: worker i sends its requests (to providers) from UDP port request_port_base + i, on the listener address; 0 = a port chosen by the system. Responses and in-dialog requests come back to that port or to the listener.',
+      format: 'port',
+      default: 0,
+      env: 'TRUNKROUTE_WORKERS_REQUEST_PORT_BASE',
+    },
+  },
   records: {
     stream_max_len: {
       doc: 'With Redis: call records are appended to the stream <key_prefix>calls, capped at about this many entries; 0 = no stream.',
@@ -379,6 +393,7 @@ export interface ServerConfig {
     lease_ms: number;
     sync_poll_ms: number;
   };
+  workers: { count: number; request_port_base: number };
   records: { stream_max_len: number };
   log: { level: string };
 }

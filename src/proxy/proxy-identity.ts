@@ -46,8 +46,8 @@ export class ProxyIdentity {
     if (advertised) this.ownHosts.add(advertised);
     for (const p of ['udp', 'tcp'] as const) {
       for (const fam of [4, 6] as const) {
-        const ep = transport.localEndpoint(p, fam);
-        if (ep) {
+        for (const ep of [transport.localEndpoint(p, fam), transport.requestEndpoint?.(p, fam)]) {
+          if (!ep) continue;
           this.ownPorts.add(ep.port);
           if (!isWildcard(ep.address)) this.ownHosts.add(ep.address);
         }
@@ -55,11 +55,18 @@ export class ProxyIdentity {
     }
   }
 
-  /** The local endpoint (address we are reachable at, port) for sending towards `to`. */
-  local(protocol: TransportProtocol, to: Endpoint): Endpoint {
+  /**
+   * The local endpoint (address we are reachable at, port) for sending towards
+   * `to`. `requests`: where our requests leave from (our Via), which in worker
+   * mode is the worker's own socket rather than the shared listener.
+   */
+  local(protocol: TransportProtocol, to: Endpoint, requests = false): Endpoint {
     const fam = isIP(to.address) === 6 ? 6 : 4;
+    const t = this.transport;
     const ep =
-      this.transport.localEndpoint(protocol, fam) ?? this.transport.localEndpoint(protocol);
+      (requests ? t.requestEndpoint?.(protocol, fam) : undefined) ??
+      t.localEndpoint(protocol, fam) ??
+      t.localEndpoint(protocol);
     const port = ep?.port ?? 5060;
     let address = ep?.address ?? '';
     if (isLoopback(to.address)) {
@@ -74,7 +81,7 @@ export class ProxyIdentity {
 
   /** Our Via value for a request sent to `to` (RFC 3261 16.6 step 8, RFC 3581 rport). */
   via(to: Endpoint, branch: string): string {
-    const me = this.local(to.protocol, to);
+    const me = this.local(to.protocol, to, true);
     return `SIP/2.0/${to.protocol.toUpperCase()} ${bracket(me.address)}:${me.port};branch=${branch};rport`;
   }
 

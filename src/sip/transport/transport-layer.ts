@@ -9,6 +9,8 @@ import { StreamFramer } from '../message/stream-framer.js';
 import { responseProblem } from '../message/validate-request.js';
 import { formatVia, parseVia } from '../message/via.js';
 import type { Endpoint, Inbound, SipTransport, TransportProtocol } from './types.js';
+import { callIdOwner } from './call-id-owner.js';
+import { WorkerLink } from './worker-link.js';
 
 export interface ListenSpec {
   protocol: TransportProtocol;
@@ -38,6 +40,14 @@ export interface TransportOptions {
   tcpMessageTimeoutMs?: number;
   /** The clock for that deadline (injected for tests). */
   now?: () => number;
+  /**
+   * Set when this process is one of several workers sharing the UDP listeners
+   * (workers.count > 1; docs/workers.md). The public sockets are then shared with
+   * the other workers: a datagram whose Call-ID another worker owns is relayed to
+   * it, and requests we send leave from a socket of our own, so the responses to
+   * them come straight back here.
+   */
+  worker?: { index: number; count: number; key: string; requestPort: number };
   log?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -48,6 +58,8 @@ export interface TransportCounters {
   droppedMalformed: number;
   badRequestsAnswered: number;
   tcpConnections: number;
+  /** Datagrams read here and relayed to the worker owning their Call-ID. */
+  relayedToWorker: number;
 }
 
 interface Connection {
@@ -90,9 +102,13 @@ export class TransportLayer implements SipTransport {
     droppedMalformed: 0,
     badRequestsAnswered: 0,
     tcpConnections: 0,
+    relayedToWorker: 0,
   };
   private handler?: (inbound: Inbound) => void;
   private readonly udp: Array<{ socket: UdpSocket; local: Endpoint; family: 4 | 6 }> = [];
+  /** Worker mode: where our requests leave from (one per UDP listener). */
+  private readonly udpRequest: Array<{ socket: UdpSocket; local: Endpoint; family: 4 | 6 }> = [];
+  private link?: WorkerLink;
   private readonly tcp: Array<{ server: Server; local: Endpoint; family: 4 | 6 }> = [];
   private readonly connections = new Map<string, Connection>();
   private readonly byKey = new Map<string, Connection>();
@@ -114,35 +130,46 @@ export class TransportLayer implements SipTransport {
     for (const spec of this.specs) {
       const family = isIP(spec.address) === 6 ? 6 : 4;
       if (spec.protocol === 'udp') {
-        const socket = createSocket({
-          type: family === 6 ? 'udp6' : 'udp4',
-          ipv6Only: family === 6,
-          // Destinations are IP literals: answer dgram's lookup at once instead of
-          // through dns.lookup, which defers every send to a later tick.
-          lookup: literalLookup,
-          // A burst that arrives while the event loop is busy (GC, a slow tick) waits
-          // in the kernel instead of being dropped and retransmitted 500 ms later.
-          // The kernel caps these at net.core.rmem_max / wmem_max.
-          recvBufferSize: this.opts.udpBufferBytes ?? 4 * 1024 * 1024,
-          sendBufferSize: this.opts.udpBufferBytes ?? 4 * 1024 * 1024,
-        });
-        await new Promise<void>((resolve, reject) => {
-          socket.once('error', reject);
-          socket.bind(spec.port, spec.address, () => {
-            socket.off('error', reject);
-            resolve();
-          });
-        });
-        socket.on('error', (err) => this.log('udp socket error', { error: String(err) }));
+        const listener = this.udp.length;
+        // In a cluster worker a non-exclusive bind shares the primary's socket
+        // with the other workers (node:cluster); the kernel hands each datagram
+        // to one of them.
+        const socket = await this.bindUdp(family, spec.address, spec.port, false);
         const local: Endpoint = {
           protocol: 'udp',
           address: spec.address,
           port: socket.address().port,
         };
-        socket.on('message', (data, rinfo) =>
-          this.onData(data, { protocol: 'udp', address: rinfo.address, port: rinfo.port }, local),
-        );
+        const worker = this.opts.worker;
+        socket.on('message', (data, rinfo) => {
+          if (worker) {
+            const owner = callIdOwner(data, worker.count);
+            if (owner !== undefined && owner !== worker.index) {
+              // Relayed to its owner; while the owner's relay port is not known yet
+              // (start-up) it is dropped, and the sender's retransmission finds it.
+              if (this.link?.relay(owner, data, rinfo, listener)) this.counters.relayedToWorker++;
+              return;
+            }
+          }
+          this.onData(data, { protocol: 'udp', address: rinfo.address, port: rinfo.port }, local);
+        });
         this.udp.push({ socket, local, family });
+        if (worker) {
+          const own = await this.bindUdp(family, spec.address, worker.requestPort, true);
+          const ownLocal: Endpoint = {
+            protocol: 'udp',
+            address: spec.address,
+            port: own.address().port,
+          };
+          own.on('message', (data, rinfo) =>
+            this.onData(
+              data,
+              { protocol: 'udp', address: rinfo.address, port: rinfo.port },
+              ownLocal,
+            ),
+          );
+          this.udpRequest.push({ socket: own, local: ownLocal, family });
+        }
       } else {
         const server = createServer((socket) => this.adopt(socket));
         await new Promise<void>((resolve, reject) => {
@@ -158,6 +185,53 @@ export class TransportLayer implements SipTransport {
         this.tcp.push({ server, local: { protocol: 'tcp', address: spec.address, port }, family });
       }
     }
+    const worker = this.opts.worker;
+    if (worker) {
+      this.link = new WorkerLink(worker.index, worker.count, worker.key, (data, source, l) => {
+        const u = this.udp[l];
+        if (u) this.onData(data, { protocol: 'udp', ...source }, u.local);
+      });
+      await this.link.start();
+    }
+  }
+
+  /** Worker mode: the port the other workers relay this worker's datagrams to. */
+  get relayPort(): number | undefined {
+    return this.link?.port;
+  }
+
+  /** Worker mode: every worker's relay port, by index (sent by the primary). */
+  setWorkerPeers(ports: number[]): void {
+    this.link?.setPeers({ ports });
+  }
+
+  private async bindUdp(
+    family: 4 | 6,
+    address: string,
+    port: number,
+    exclusive: boolean,
+  ): Promise<UdpSocket> {
+    const socket = createSocket({
+      type: family === 6 ? 'udp6' : 'udp4',
+      ipv6Only: family === 6,
+      // Destinations are IP literals: answer dgram's lookup at once instead of
+      // through dns.lookup, which defers every send to a later tick.
+      lookup: literalLookup,
+      // A burst that arrives while the event loop is busy (GC, a slow tick) waits
+      // in the kernel instead of being dropped and retransmitted 500 ms later.
+      // The kernel caps these at net.core.rmem_max / wmem_max.
+      recvBufferSize: this.opts.udpBufferBytes ?? 4 * 1024 * 1024,
+      sendBufferSize: this.opts.udpBufferBytes ?? 4 * 1024 * 1024,
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind({ port, address, exclusive }, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', (err) => this.log('udp socket error', { error: String(err) }));
+    return socket;
   }
 
   onMessage(handler: (inbound: Inbound) => void): void {
@@ -170,13 +244,28 @@ export class TransportLayer implements SipTransport {
     return hit?.local;
   }
 
+  /**
+   * Where requests we send leave from: in worker mode this worker's own UDP
+   * socket (its Via names it, so responses return to this worker); otherwise
+   * the listener.
+   */
+  requestEndpoint(protocol: TransportProtocol, family?: 4 | 6): Endpoint | undefined {
+    if (protocol === 'udp' && this.udpRequest.length) {
+      const hit =
+        this.udpRequest.find((l) => family === undefined || l.family === family) ??
+        this.udpRequest[0];
+      return hit?.local;
+    }
+    return this.localEndpoint(protocol, family);
+  }
+
   isReliable(protocol: TransportProtocol): boolean {
     return protocol === 'tcp';
   }
 
   async send(message: SipMessage, destination: Endpoint, connectionId?: string): Promise<void> {
     const data = serializeMessage(message);
-    if (destination.protocol === 'udp') return this.sendUdp(data, destination);
+    if (destination.protocol === 'udp') return this.sendUdp(data, destination, message.isRequest);
     const conn =
       (connectionId ? this.connections.get(connectionId) : undefined) ??
       this.byKey.get(keyOf(destination.address, destination.port)) ??
@@ -190,17 +279,22 @@ export class TransportLayer implements SipTransport {
   async close(): Promise<void> {
     this.closed = true;
     for (const c of this.connections.values()) c.socket.destroy();
+    await this.link?.close();
     await Promise.all([
+      ...this.udpRequest.map((u) => new Promise<void>((r) => u.socket.close(() => r()))),
       ...this.udp.map((u) => new Promise<void>((r) => u.socket.close(() => r()))),
       ...this.tcp.map((t) => new Promise<void>((r) => t.server.close(() => r()))),
     ]);
     this.udp.length = 0;
+    this.udpRequest.length = 0;
     this.tcp.length = 0;
   }
 
-  private sendUdp(data: Buffer, dest: Endpoint): Promise<void> {
+  private sendUdp(data: Buffer, dest: Endpoint, isRequest = false): Promise<void> {
     const family = isIP(dest.address) === 6 ? 6 : 4;
-    const u = this.udp.find((x) => x.family === family) ?? this.udp[0];
+    // Responses leave from the listener the request came to (RFC 3581 section 4).
+    const list = isRequest && this.udpRequest.length ? this.udpRequest : this.udp;
+    const u = list.find((x) => x.family === family) ?? list[0];
     if (!u) return Promise.reject(new Error('no UDP listener'));
     return new Promise<void>((resolve, reject) => {
       u.socket.send(data, dest.port, dest.address, (err) => {

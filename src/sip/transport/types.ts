@@ -38,6 +38,11 @@ export interface SipTransport {
   onMessage(handler: (inbound: Inbound) => void): void;
   /** The address and port we are reachable at for a protocol (for Via and Record-Route). */
   localEndpoint(protocol: TransportProtocol, family?: 4 | 6): Endpoint | undefined;
+  /**
+   * Where the requests we send leave from, when that is not the listener (worker
+   * mode: each worker's own UDP socket, docs/workers.md). Our Via names it.
+   */
+  requestEndpoint?(protocol: TransportProtocol, family?: 4 | 6): Endpoint | undefined;
   /** True for stream transports (no retransmission timers, RFC 3261 17.1.1.2). */
   isReliable(protocol: TransportProtocol): boolean;
   close(): Promise<void>;
