@@ -257,13 +257,9 @@ async function startProviders(ports, extra = []) {
   return providers;
 }
 
-async function runStep(sut, ports, rate) {
-  const calls = Math.round(rate * stepSeconds);
-  const providers = await startProviders(ports);
-  const sutCpu0 = cpuSeconds(sut.pids());
-  const provCpu0 = Object.values(providers).reduce((s, p) => s + p.cpu(), 0);
-  const t0 = performance.now();
-  const caller = startSipp({
+/** The SIPp caller: `calls` complete calls at `rate`, at most `limit` open, each held `holdMs`. */
+function startCaller(ports, { rate, calls, limit, holdMs, extra = [], timeoutSeconds }) {
+  return startSipp({
     scenario: scenario('caller-call.xml'),
     port: ports.caller,
     remote: `127.0.0.1:${ports.sut}`,
@@ -274,15 +270,29 @@ async function runStep(sut, ports, rate) {
       String(rate),
       '-m',
       String(calls),
-      // At most ~2 s of calls open at once: a system that falls behind shows as a lower rate.
       '-l',
-      String(Math.max(50, rate * 2)),
+      String(limit),
       '-d',
-      '0',
-      '-trace_rtt',
-      '-rtt_freq',
-      '100',
+      String(holdMs),
+      ...extra,
     ],
+    timeoutSeconds,
+  });
+}
+
+async function runStep(sut, ports, rate) {
+  const calls = Math.round(rate * stepSeconds);
+  const providers = await startProviders(ports);
+  const sutCpu0 = cpuSeconds(sut.pids());
+  const provCpu0 = Object.values(providers).reduce((s, p) => s + p.cpu(), 0);
+  const t0 = performance.now();
+  const caller = startCaller(ports, {
+    rate,
+    calls,
+    // At most ~2 s of calls open at once: a system that falls behind shows as a lower rate.
+    limit: Math.max(50, rate * 2),
+    holdMs: 0,
+    extra: ['-trace_rtt', '-rtt_freq', '100'],
     timeoutSeconds: stepSeconds + 20,
   });
   // SIPp's /proc entry goes with it: sample its CPU time while it runs.
@@ -463,22 +473,11 @@ async function runMemory() {
   const providers = await startProviders(ports, ['-l', String(total + 1000)]);
   await sleep(500);
   const before = await probe();
-  const caller = startSipp({
-    scenario: scenario('caller-call.xml'),
-    port: ports.caller,
-    remote: `127.0.0.1:${ports.sut}`,
-    args: [
-      '-s',
-      '+34911234567',
-      '-r',
-      String(rate),
-      '-m',
-      String(total),
-      '-l',
-      String(total),
-      '-d',
-      String(holdMs),
-    ],
+  const caller = startCaller(ports, {
+    rate,
+    calls: total,
+    limit: total,
+    holdMs,
     timeoutSeconds: Math.ceil(holdMs / 1000) + 30,
   });
   console.log(

@@ -3,7 +3,12 @@ import type { CallRecord } from './call-record.js';
 
 /** What the metrics read at scrape time from the parts that own the numbers. */
 export interface MetricSources {
-  sipCounters?: () => { received: number; sent: number; droppedMalformed: number };
+  sipCounters?: () => {
+    received: number;
+    sent: number;
+    droppedMalformed: number;
+    relayedToWorker: number;
+  };
   activeCalls?: () => Array<{ provider: string; calls: number }>;
   gateways?: () => Array<{ gateway: string; provider: string; breaker: string; probe_up: boolean }>;
   routeVersion?: () => number;
@@ -209,12 +214,13 @@ export class Metrics {
       registers,
       'counter',
       'trunkroute_sip_messages_total',
-      'SIP messages received, sent, and dropped as malformed (received ones that could not be parsed).',
+      'SIP messages received, sent, dropped as malformed (received ones that could not be parsed), and relayed to the worker that owns their call (workers.count > 1).',
       ['direction'],
       split(sources.sipCounters, 'direction', {
         received: (c) => c.received,
         sent: (c) => c.sent,
         malformed: (c) => c.droppedMalformed,
+        relayed: (c) => c.relayedToWorker,
       }),
     );
   }

@@ -32,6 +32,17 @@ const twoProviders = (over: Record<string, unknown> = {}) =>
     { id: 'b', gateways: [{ uri: 'sip:127.0.0.1:5072' }], probe: { enabled: false } },
   ]);
 
+/** An attempt record of provider a's gateway, with the fields a test sets. */
+const rec = (over: object) => ({
+  index: 1,
+  route: 'r',
+  provider: 'a',
+  gateway: A,
+  request_uri: '',
+  duration_ms: 1,
+  ...over,
+});
+
 /** A probe sender whose answers the test sets per gateway; it counts the probes. */
 function setup(opts: { probe?: boolean; selfBusy?: () => boolean } = {}) {
   const clock = new FakeClock();
@@ -125,15 +136,6 @@ describe('HealthMonitor', () => {
   it('live timeouts and 5xx open the breaker; 486 or a ring timeout count for the gateway', () => {
     const t = setup({ probe: false });
     t.monitor.setTable(twoProviders({ breaker: { failures: 2, cooldown_ms: 1000 } }));
-    const rec = (over: object) => ({
-      index: 1,
-      route: 'r',
-      provider: 'a',
-      gateway: A,
-      request_uri: '',
-      duration_ms: 1,
-      ...over,
-    });
     t.monitor.onAttemptEnd(A, rec({ reason: 'trying_timeout' }));
     t.monitor.onAttemptEnd(A, rec({ status: 486 }));
     t.monitor.onAttemptEnd(A, rec({ status: 500 }));
@@ -154,15 +156,6 @@ describe('HealthMonitor', () => {
     let busy = true;
     const t = setup({ probe: false, selfBusy: () => busy });
     t.monitor.setTable(twoProviders({ breaker: { failures: 2, cooldown_ms: 1000 } }));
-    const rec = (over: object) => ({
-      index: 1,
-      route: 'r',
-      provider: 'a',
-      gateway: A,
-      request_uri: '',
-      duration_ms: 1,
-      ...over,
-    });
     for (let i = 0; i < 5; i++) t.monitor.onAttemptEnd(A, rec({ reason: 'trying_timeout' }));
     t.monitor.onAttemptEnd(A, rec({ reason: 'timeout' }));
     expect(t.monitor.gatewayOpen(A)).toBe(false);

@@ -36,7 +36,7 @@ function sample(text: string, name: string, labels: string): number | undefined 
 describe('Metrics', () => {
   it('counts calls, attempts by class and failovers by reason from the call records', async () => {
     const m = new Metrics({
-      sipCounters: () => ({ received: 10, sent: 12, droppedMalformed: 2 }),
+      sipCounters: () => ({ received: 10, sent: 12, droppedMalformed: 2, relayedToWorker: 3 }),
       activeCalls: () => [{ provider: 'b', calls: 3 }],
       gateways: () => [
         { gateway: 'udp:127.0.0.1:5071', provider: 'a', breaker: 'open', probe_up: false },
@@ -88,5 +88,6 @@ describe('Metrics', () => {
     expect(text).toMatch(/trunkroute_route_table_version 7/);
     expect(sample(text, 'trunkroute_route_table_reloads_total', 'outcome="refused"')).toBe(1);
     expect(sample(text, 'trunkroute_sip_messages_total', 'direction="malformed"')).toBe(2);
+    expect(sample(text, 'trunkroute_sip_messages_total', 'direction="relayed"')).toBe(3);
   });
 });
