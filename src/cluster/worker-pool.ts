@@ -89,14 +89,12 @@ export function runWorkerPool(opts: WorkerPoolOptions): Promise<number> {
       for (const w of byIndex.values()) w.process.kill('SIGTERM');
     };
 
-    process.once('SIGTERM', () => {
-      log.info({ signal: 'SIGTERM' }, 'shutting down workers');
-      stop();
-    });
-    process.once('SIGINT', () => {
-      log.info({ signal: 'SIGINT' }, 'shutting down workers');
-      stop();
-    });
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.once(signal, () => {
+        log.info({ signal }, 'shutting down workers');
+        stop();
+      });
+    }
 
     for (let i = 0; i < count; i++) start(i);
   });

@@ -187,10 +187,16 @@ export class TransportLayer implements SipTransport {
     }
     const worker = this.opts.worker;
     if (worker) {
-      this.link = new WorkerLink(worker.index, worker.count, worker.key, (data, source, l) => {
-        const u = this.udp[l];
-        if (u) this.onData(data, { protocol: 'udp', ...source }, u.local);
-      });
+      this.link = new WorkerLink(
+        worker.count,
+        worker.key,
+        (data, source, l) => {
+          const u = this.udp[l];
+          if (u) this.onData(data, { protocol: 'udp', ...source }, u.local);
+        },
+        // Not from a sibling worker: counted with what could not be parsed.
+        () => this.counters.droppedMalformed++,
+      );
       await this.link.start();
     }
   }

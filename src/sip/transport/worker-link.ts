@@ -23,11 +23,9 @@ export class WorkerLink {
   private socket?: UdpSocket;
   private peers: number[] = [];
   private readonly keyBytes: Buffer;
-  rejected = 0;
 
   constructor(
-    readonly index: number,
-    readonly count: number,
+    private readonly count: number,
     /** Shared by all workers of one server; hex. */
     private readonly key: string,
     private readonly onRelayed: (
@@ -35,17 +33,19 @@ export class WorkerLink {
       source: { address: string; port: number },
       listener: number,
     ) => void,
+    /** A datagram on the relay port without a valid envelope (dropped). */
+    private readonly onRejected: () => void,
   ) {
     this.keyBytes = Buffer.from(key, 'latin1');
   }
 
-  /** Binds the relay socket on loopback; resolves with its port. */
   /** The relay socket's port (after start). */
   get port(): number | undefined {
     return this.socket?.address().port;
   }
 
-  async start(): Promise<number> {
+  /** Binds the relay socket on loopback. */
+  async start(): Promise<void> {
     const socket = createSocket({
       type: 'udp4',
       recvBufferSize: 4 * 1024 * 1024,
@@ -64,7 +64,6 @@ export class WorkerLink {
       this.receive(data);
     });
     this.socket = socket;
-    return socket.address().port;
   }
 
   setPeers(peers: WorkerPeers): void {
@@ -98,18 +97,18 @@ export class WorkerLink {
     const end = data.indexOf(SEP);
     const k = this.keyBytes.length;
     if (end === -1 || end < k + 6 || data[k] !== 0x20) {
-      this.rejected++;
+      this.onRejected();
       return;
     }
     if (!timingSafeEqual(data.subarray(0, k), this.keyBytes)) {
-      this.rejected++;
+      this.onRejected();
       return;
     }
     const [listener, port, address] = data.toString('latin1', k + 1, end).split(' ');
     const l = Number(listener);
     const p = Number(port);
     if (!address || !Number.isInteger(l) || !Number.isInteger(p)) {
-      this.rejected++;
+      this.onRejected();
       return;
     }
     this.onRelayed(data.subarray(end + 1), { address, port: p }, l);
