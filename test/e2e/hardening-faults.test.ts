@@ -175,11 +175,16 @@ describe('duplicate, out-of-order and crossing responses (real SIPp)', () => {
       scenario: join(SCENARIOS, 'provider-answer-unordered.xml'),
     });
     const tr = await scene.trunkroute(routeTable([a]));
-    // caller-call.xml fails on any response it does not expect, such as a 180 after its 200.
-    const caller = await scene.call(tr);
+    // The caller must receive the 200 and then its copy before it ACKs (so the provider has
+    // sent all three responses before any ACK can reach it), and aborts on anything else after
+    // the first 200, such as the late 180. -nr: SIPp would otherwise swallow the identical copy
+    // as a retransmission instead of matching it.
+    const caller = await scene.call(tr, { scenario: 'caller-answer-copy.xml', extraArgs: ['-nr'] });
     expect(caller.aborts).toEqual([]);
     expect(caller.successfulCalls).toBe(1);
-    expect((await a.sipp!.done).successfulCalls).toBe(1);
+    const ra = await a.sipp!.done;
+    expect(ra.aborts).toEqual([]);
+    expect(ra.successfulCalls).toBe(1);
     const recs = await tr.waitForRecords(1);
     expect(recs).toHaveLength(1);
     expect(recs[0]!.outcome).toBe('connected');
