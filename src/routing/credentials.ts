@@ -1,10 +1,12 @@
 /**
- * A provider's (or gateway's) digest credentials. The password is a private
- * field with no enumerable trace: JSON (logs, explain, the API) and
- * util.inspect show only `{ username, realm, password_set: true }`.
+ * A provider's (or gateway's) digest credentials. The password is a
+ * non-enumerable property and toJSON leaves it out: JSON (logs, explain, the
+ * API) and util.inspect show only `{ username, realm, password_set: true }`.
+ * (A plain data property, not a getter or a #private field, so the logger's
+ * redaction can read and restore it like any other.)
  */
 export class Credentials {
-  readonly #password: string;
+  declare readonly password: string;
 
   constructor(
     readonly username: string,
@@ -12,11 +14,7 @@ export class Credentials {
     /** Given: only challenges for this realm are answered. */
     readonly realm?: string,
   ) {
-    this.#password = password;
-  }
-
-  get password(): string {
-    return this.#password;
+    Object.defineProperty(this, 'password', { value: password, enumerable: false, writable: true });
   }
 
   /** True when a challenge for `realm` may be answered with these credentials. */

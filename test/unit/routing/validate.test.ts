@@ -179,5 +179,7 @@ describe('provider credentials', () => {
     expect(json).not.toContain('pw-provider-1');
     expect(json).not.toContain('pw-gateway-2');
     expect(json).toContain('"password_set":true');
+    const { inspect } = await import('node:util');
+    expect(inspect(plan, { depth: 10 })).not.toContain('pw-provider-1');
   });
 });
