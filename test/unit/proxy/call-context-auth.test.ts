@@ -261,7 +261,7 @@ describe('CallContext: digest authentication towards providers', () => {
     const t = setup([attempt(0), attempt(1)]);
     t.ctx.start();
     t.answer(0, 401, [['WWW-Authenticate', CHALLENGE]]);
-    t.sent[0]!.handler.onTransportError(t.sent[0]!.tx);
+    t.sent[0]!.handler.onTransportError(t.sent[0]!.tx, new Error('ICMP'));
     expect(t.sent).toHaveLength(2);
     t.answer(1, 200);
     expect(t.records[0]!.attempts).toHaveLength(1);
