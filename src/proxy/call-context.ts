@@ -245,7 +245,9 @@ export class CallContext {
     }
     // RFC 3261 16.6 step 4: Record-Route so the dialog's requests come through us. When the
     // two sides use different transports we put one entry per side (RFC 5658 double RR).
-    if (this.deps.recordRoute) {
+    // An authenticated dialog needs us in its path to translate the caller's CSeq, so its
+    // INVITE is record-routed even when proxy.record_route is off.
+    if (this.deps.recordRoute || credentials) {
       this.dialogToken ??= this.deps.identity.dialogToken(this.callId);
       const inner = this.deps.identity.recordRoute(this.upstream, this.dialogToken, cseqMark);
       const outer = this.deps.identity.recordRoute(dest, this.dialogToken, cseqMark);

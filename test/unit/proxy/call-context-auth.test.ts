@@ -48,7 +48,7 @@ interface Sent {
   tx: ClientTransaction & { cancelled: number };
 }
 
-function setup(attempts: Attempt[]) {
+function setup(attempts: Attempt[], over: Partial<CallContextDeps> = {}) {
   const clock = new FakeClock();
   const sent: Sent[] = [];
   const upstream: SipResponse[] = [];
@@ -89,6 +89,7 @@ function setup(attempts: Attempt[]) {
     ringTimeoutMs: 60_000,
     stripHeaders: [],
     cnonce: () => 'fixed-cnonce',
+    ...over,
   };
   const invite = new SipRequest('INVITE', 'sip:+34911234567@127.0.0.1:5060');
   invite.append('Via', 'SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bK-caller;rport=5090');
@@ -162,6 +163,14 @@ describe('CallContext: digest authentication towards providers', () => {
     expect(t.records[0]!.attempts).toEqual([
       expect.objectContaining({ index: 1, provider: 'p0', status: 200, challenged: 401 }),
     ]);
+  });
+
+  it('record-routes the authenticated INVITE even when Record-Route is off (the CSeq needs us)', () => {
+    const t = setup([attempt(0)], { recordRoute: false });
+    t.ctx.start();
+    expect(t.sent[0]!.req.has('record-route')).toBe(false);
+    t.answer(0, 401, [['WWW-Authenticate', CHALLENGE]]);
+    expect(t.sent[1]!.req.first('record-route')).toMatch(/;tr=[\w-]{22};cs=1\.[\w-]{16};lr>$/);
   });
 
   it('answers a 407 with Proxy-Authorization', () => {
