@@ -138,6 +138,23 @@ describe('digest authentication towards providers (real SIPp)', () => {
     },
   );
 
+  it('the provider’s own BYE in an authenticated dialog reaches the caller in its own numbering', async () => {
+    const a = await challenging('a', 401, { scenario: 'provider-auth-hangup.xml' });
+    const tr = await scene.trunkroute(
+      routeTable([a], { providerFields: { a: { auth: { username: USER, password: PASSWORD } } } }),
+    );
+    // caller-call-await-bye.xml checks CSeq 1 INVITE on the 200 and 1 BYE on the provider's BYE;
+    // provider-auth-hangup.xml checks CSeq 2 ACK and 1 BYE on the 200 for its BYE.
+    expect((await scene.call(tr, { scenario: 'caller-call-await-bye.xml' })).successfulCalls).toBe(
+      1,
+    );
+    const pa = await a.sipp!.done;
+    expect(pa.successfulCalls).toBe(1);
+    expect(pa.failedCalls).toBe(0);
+    const [rec] = await tr.waitForRecords(1);
+    expect(rec!.attempts).toEqual([expect.objectContaining({ status: 200, challenged: 401 })]);
+  });
+
   it('a provider without auth still has its 401 relayed to the caller', async () => {
     const a = await challenging('a', 401);
     const b = await scene.provider('b', { answer: true });
