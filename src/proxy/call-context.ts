@@ -265,12 +265,19 @@ export class CallContext {
       this.branchFailed(branch, { kind: 'trying_timeout' });
     });
 
+    // After a challenge only the retried INVITE's transaction speaks for the attempt.
     const send = ++branch.sends;
     const current = (): boolean => send === branch.sends;
     branch.tx = this.deps.sendRequest(req, dest, {
-      onResponse: (res) => current() && this.onResponse(branch, res),
-      onTimeout: () => current() && this.branchFailed(branch, { kind: 'timeout' }),
-      onTransportError: () => current() && this.branchFailed(branch, { kind: 'transport_error' }),
+      onResponse: (res) => {
+        if (current()) this.onResponse(branch, res);
+      },
+      onTimeout: () => {
+        if (current()) this.branchFailed(branch, { kind: 'timeout' });
+      },
+      onTransportError: () => {
+        if (current()) this.branchFailed(branch, { kind: 'transport_error' });
+      },
     });
   }
 
