@@ -5,6 +5,7 @@ import type { ServerConfig } from '../config/schema.js';
 import { formatError } from '../routing/index.js';
 import type { RawTable, RouteStore } from '../store/route-store.js';
 import { COLLECTION_SCHEMA, ENTITY_SCHEMAS, openApiDocument } from './entity-schemas.js';
+import { mergeProviderSecrets, redactProvider } from './provider-secrets.js';
 
 export interface ApiOptions {
   config: ServerConfig['api'];
@@ -111,12 +112,20 @@ export function createApiServer(opts: ApiOptions): {
     const list = (raw: RawTable): Array<Record<string, unknown>> =>
       Array.isArray(raw[name]) ? (raw[name] as Array<Record<string, unknown>>) : [];
 
-    app.get(`/v1.0/${name}`, async () => ({ result: list(store.snapshot().raw) }));
+    // Provider passwords are write-only: never in an answer (provider-secrets.ts).
+    const shown = name === 'providers' ? redactProvider : (x: Record<string, unknown>) => x;
+    const stored =
+      name === 'providers'
+        ? (x: Record<string, unknown>, old: Record<string, unknown> | undefined) =>
+            mergeProviderSecrets(x, old)
+        : (x: Record<string, unknown>) => x;
+
+    app.get(`/v1.0/${name}`, async () => ({ result: list(store.snapshot().raw).map(shown) }));
 
     app.get(`/v1.0/${name}/:id`, async (req, reply) => {
       const { id } = req.params as { id: string };
       const item = list(store.snapshot().raw).find((x) => x.id === id);
-      return item ? item : reply.code(404).send(notFound(name, id));
+      return item ? shown(item) : reply.code(404).send(notFound(name, id));
     });
 
     const bodySchema = { schema: { body: ENTITY_SCHEMAS[COLLECTION_SCHEMA[name]!] } };
@@ -124,7 +133,10 @@ export function createApiServer(opts: ApiOptions): {
     app.post(`/v1.0/${name}`, bodySchema, async (req, reply) => {
       const body = objectBody(req, reply);
       if (!body) return reply;
-      const item = { ...body, id: typeof body.id === 'string' ? body.id : randomUUID() };
+      const item = stored(
+        { ...body, id: typeof body.id === 'string' ? body.id : randomUUID() },
+        undefined,
+      );
       if (list(store.snapshot().raw).some((x) => x.id === item.id)) {
         return reply.code(409).send({
           error: 'conflict',
@@ -140,11 +152,11 @@ export function createApiServer(opts: ApiOptions): {
       const { id } = req.params as { id: string };
       const body = objectBody(req, reply);
       if (!body) return reply;
-      if (!list(store.snapshot().raw).some((x) => x.id === id))
-        return reply.code(404).send(notFound(name, id));
-      const item = { ...body, id };
+      const old = list(store.snapshot().raw).find((x) => x.id === id);
+      if (!old) return reply.code(404).send(notFound(name, id));
+      const item = stored({ ...body, id }, old);
       return write(reply, name, 200, item, (raw) => {
-        raw[name] = list(raw).map((x) => (x.id === id ? item : x));
+        raw[name] = list(raw).map((x) => (x.id === id ? stored({ ...body, id }, x) : x));
       });
     });
 
@@ -174,7 +186,10 @@ export function createApiServer(opts: ApiOptions): {
     isDelete = false,
   ): Promise<FastifyReply> {
     const result = await store.mutate(change);
-    if (result.ok) return reply.code(okStatus).send({ ...item, version: result.version });
+    if (result.ok) {
+      const shown = name === 'providers' ? redactProvider(item) : item;
+      return reply.code(okStatus).send({ ...shown, version: result.version });
+    }
     // A delete that leaves references dangling is a conflict with the rest of the table.
     const status = isDelete && result.status === 400 ? 409 : result.status;
     return reply.code(status).send({

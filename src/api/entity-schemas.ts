@@ -16,6 +16,20 @@ const failover = {
   },
   required: ['on'],
 };
+/**
+ * Digest credentials. The password is write-only: answers show `password_set`
+ * instead, and a PUT whose auth has no password keeps the stored one.
+ */
+const auth = {
+  type: 'object',
+  properties: {
+    username: { type: 'string', minLength: 1 },
+    password: { type: 'string', minLength: 1, writeOnly: true },
+    realm: str,
+    password_set: { type: 'boolean', readOnly: true },
+  },
+  required: ['username'],
+};
 
 export const ENTITY_SCHEMAS: Record<string, JsonSchema> = {
   Route: {
@@ -64,7 +78,7 @@ export const ENTITY_SCHEMAS: Record<string, JsonSchema> = {
         minItems: 1,
         items: {
           type: 'object',
-          properties: { uri: str, weight: { type: 'integer', minimum: 1 } },
+          properties: { uri: str, weight: { type: 'integer', minimum: 1 }, auth },
           required: ['uri'],
         },
       },
@@ -74,6 +88,7 @@ export const ENTITY_SCHEMAS: Record<string, JsonSchema> = {
       failover,
       max_calls: int,
       max_cps: int,
+      auth,
       enabled: { type: 'boolean' },
     },
     required: ['gateways'],

@@ -20,7 +20,11 @@ export interface AttemptRecord {
     | 'cancelled'
     | 'ring_timeout'
     /** Skipped: the provider was at its max_calls or max_cps (nothing was sent). */
-    | 'provider_limit';
+    | 'provider_limit'
+    /** The provider challenged (or refused with 403) the INVITE that carried our credentials. */
+    | 'auth_rejected';
+  /** The provider challenged the first INVITE and the attempt answered with credentials (CSeq + 1). */
+  challenged?: 401 | 407;
   /** Milliseconds from sending the INVITE to the first response of any kind. */
   first_response_ms?: number;
   /** Milliseconds from sending the INVITE to the end of the attempt. */

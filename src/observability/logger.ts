@@ -81,6 +81,16 @@ export function createLogger(level: string, opts: LoggerOptions = {}): Logger {
           '*.token',
           '*.tokens',
           '*.password',
+          // Provider digest passwords in a raw route table or one entry of it (the validated
+          // table's Credentials never serialise theirs).
+          'auth.password',
+          '*.auth.password',
+          'gateways[*].auth.password',
+          '*.gateways[*].auth.password',
+          'providers[*].auth.password',
+          'providers[*].gateways[*].auth.password',
+          '*.providers[*].auth.password',
+          '*.providers[*].gateways[*].auth.password',
           '*.record_route_secret',
           'config.api.tokens',
           'headers.authorization',

@@ -15,6 +15,9 @@ import { uriEndpoint } from './next-hop.js';
 import type { ProxyIdentity } from './proxy-identity.js';
 import { loopHash } from './loop-hash.js';
 import { OUR_BRANCH_PREFIX } from './proxy-identity.js';
+import { chooseChallenge, digestAuthorization } from '../sip/message/digest-auth.js';
+import { tagOf } from '../sip/message/name-addr.js';
+import { shiftCSeq } from './cseq-shift.js';
 
 /** What the failover driver needs from the proxy around it. */
 export interface CallContextDeps {
@@ -44,6 +47,8 @@ export interface CallContextDeps {
   ringTimeoutMs: number;
   /** Headers removed before the INVITE goes to a provider (e.g. the customer header). */
   stripHeaders: readonly string[];
+  /** A fresh unpredictable client nonce for a digest answer (injected: exact unit tests). */
+  cnonce?: () => string;
 }
 
 type BranchState = 'calling' | 'proceeding' | 'done';
@@ -63,6 +68,12 @@ interface Branch {
   admitted?: boolean;
   /** Never sent: the provider was at its limit. Always moves on. */
   skipped?: boolean;
+  /** INVITEs sent for this attempt: a late event of the challenged transaction is not the retry's. */
+  sends: number;
+  /** The INVITE was challenged and re-sent with credentials (CSeq + 1). */
+  challenged?: 401 | 407;
+  /** The provider refused the credentials: always moves on, never relayed. */
+  authRejected?: boolean;
 }
 
 /**
@@ -169,6 +180,7 @@ export class CallContext {
     const branch: Branch = {
       attempt,
       state: 'calling',
+      sends: 0,
       startedAt: now,
       record: {
         index: attempt.index + 1,
@@ -211,9 +223,9 @@ export class CallContext {
     this.sendAttempt(branch);
   }
 
-  private sendAttempt(branch: Branch): void {
+  private sendAttempt(branch: Branch, credentials?: { header: string; value: string }): void {
     const attempt = branch.attempt;
-    branch.startedAt = this.deps.clock.now();
+    if (!credentials) branch.startedAt = this.deps.clock.now();
     const uri = parseUri(attempt.requestUri);
     const dest = uri && uriEndpoint(uri);
     if (!dest) {
@@ -223,12 +235,22 @@ export class CallContext {
     const req = this.base.clone();
     // RFC 3261 16.6 step 2: the Request-URI becomes the target (already manipulated per provider).
     req.uri = attempt.requestUri;
+    let cseqMark: string | undefined;
+    if (credentials) {
+      // RFC 3261 22.2: the retried request has the same Call-ID and From tag, CSeq + 1.
+      shiftCSeq(req, 1);
+      req.append(credentials.header, credentials.value);
+      // The dialog's Record-Route carries the offset, signed, for the caller's later requests.
+      cseqMark = this.deps.identity.cseqMark(this.callId, tagOf(req.get('from') ?? '') ?? '', 1);
+    }
     // RFC 3261 16.6 step 4: Record-Route so the dialog's requests come through us. When the
     // two sides use different transports we put one entry per side (RFC 5658 double RR).
-    if (this.deps.recordRoute) {
+    // An authenticated dialog needs us in its path to translate the caller's CSeq, so its
+    // INVITE is record-routed even when proxy.record_route is off.
+    if (this.deps.recordRoute || credentials) {
       this.dialogToken ??= this.deps.identity.dialogToken(this.callId);
-      const inner = this.deps.identity.recordRoute(this.upstream, this.dialogToken);
-      const outer = this.deps.identity.recordRoute(dest, this.dialogToken);
+      const inner = this.deps.identity.recordRoute(this.upstream, this.dialogToken, cseqMark);
+      const outer = this.deps.identity.recordRoute(dest, this.dialogToken, cseqMark);
       req.prepend('Record-Route', inner);
       if (outer !== inner) req.prepend('Record-Route', outer);
     }
@@ -243,10 +265,19 @@ export class CallContext {
       this.branchFailed(branch, { kind: 'trying_timeout' });
     });
 
+    // After a challenge only the retried INVITE's transaction speaks for the attempt.
+    const send = ++branch.sends;
+    const current = (): boolean => send === branch.sends;
     branch.tx = this.deps.sendRequest(req, dest, {
-      onResponse: (res) => this.onResponse(branch, res),
-      onTimeout: () => this.branchFailed(branch, { kind: 'timeout' }),
-      onTransportError: () => this.branchFailed(branch, { kind: 'transport_error' }),
+      onResponse: (res) => {
+        if (current()) this.onResponse(branch, res);
+      },
+      onTimeout: () => {
+        if (current()) this.branchFailed(branch, { kind: 'timeout' });
+      },
+      onTransportError: () => {
+        if (current()) this.branchFailed(branch, { kind: 'transport_error' });
+      },
     });
   }
 
@@ -273,7 +304,49 @@ export class CallContext {
       if (res.status !== 100 && this.state === 'trying') this.relay(res);
       return;
     }
+    if (res.status === 401 || res.status === 407 || res.status === 403) {
+      if (branch.challenged !== undefined) {
+        // A challenge (or 403) to our credentials: they are wrong for this gateway.
+        branch.authRejected = true;
+      } else if (res.status !== 403 && this.answerChallenge(branch, res)) return;
+    }
     this.branchFailed(branch, { kind: 'response', status: res.status }, res);
+  }
+
+  /**
+   * RFC 3261 22.2 / 22.3: a 401 (WWW-Authenticate) or 407 (Proxy-Authenticate)
+   * from a gateway we hold credentials for is answered once with a new INVITE
+   * on a new transaction (the challenged one ACKs its final itself, 17.1.1.3).
+   * False when there is nothing to answer with: the response is then handled
+   * as any other final.
+   */
+  private answerChallenge(branch: Branch, res: SipResponse): boolean {
+    const auth = branch.attempt.auth;
+    if (!auth || this.state !== 'trying') return false;
+    const proxyAuth = res.status === 407;
+    const challenge = chooseChallenge(
+      res.getAll(proxyAuth ? 'proxy-authenticate' : 'www-authenticate'),
+    );
+    // A realm the credentials are not for: as if there were none (docs/routing.md).
+    if (!challenge || !auth.answers(challenge.realm)) return false;
+    const value = digestAuthorization(challenge, {
+      username: auth.username,
+      password: auth.password,
+      method: 'INVITE',
+      uri: branch.attempt.requestUri,
+      cnonce: this.deps.cnonce?.() ?? this.deps.newBranch().slice(7),
+    });
+    branch.challenged = proxyAuth ? 407 : 401;
+    branch.record.challenged = branch.challenged;
+    branch.timer?.cancel();
+    branch.timer = undefined;
+    // The retried INVITE is timed like any: trying timeout, then Timer C; Timer B in its transaction.
+    branch.state = 'calling';
+    this.sendAttempt(branch, {
+      header: proxyAuth ? 'Proxy-Authorization' : 'Authorization',
+      value,
+    });
+    return true;
   }
 
   private onSuccess(branch: Branch, res: SipResponse): void {
@@ -315,7 +388,9 @@ export class CallContext {
     // Wait for the rest of a parallel tier before deciding.
     if (this.branches.some((b) => b.state !== 'done')) return;
     const tier = this.branches.filter((b) => b.attempt.tier === branch.attempt.tier && b.event);
-    const stops = tier.filter((b) => !b.skipped && !b.attempt.failover.shouldFailover(b.event!));
+    const stops = tier.filter(
+      (b) => !b.skipped && !b.authRejected && !b.attempt.failover.shouldFailover(b.event!),
+    );
     if (stops.length > 0) {
       // A final outside the trigger set (486, 401, 407...) goes to the caller as it is.
       this.fail(stops);
@@ -344,15 +419,20 @@ export class CallContext {
 
   /** RFC 3261 16.7 step 6: the best of the responses we have; 408 when none came. */
   private fail(candidates: Branch[]): void {
+    // Refused credentials are ours to fix, not the caller's: it never sees that challenge.
     const statuses = candidates.map((b) =>
-      b.event?.kind === 'response'
-        ? b.event.status
-        : b.event?.kind === 'transport_error'
-          ? 503
-          : 408,
+      b.authRejected
+        ? 503
+        : b.event?.kind === 'response'
+          ? b.event.status
+          : b.event?.kind === 'transport_error'
+            ? 503
+            : 408,
     );
     const status = chooseBestResponse(statuses);
-    const from = candidates.find((b) => b.response && b.response.status === status)?.response;
+    const from = candidates.find(
+      (b) => !b.authRejected && b.response && b.response.status === status,
+    )?.response;
     if (from) this.relay(from);
     else this.respondUpstream(createResponse(this.server.request, status, undefined, this.tag()));
     this.state = 'failed';
@@ -374,6 +454,7 @@ export class CallContext {
     }
     if (end.status !== undefined) branch.record.status = end.status;
     if (end.reason !== undefined) branch.record.reason = end.reason;
+    if (branch.authRejected) branch.record.reason = 'auth_rejected';
     // The answered attempt's slot stays with the call.
     if (branch.admitted && branch.attempt !== this.connectedAttempt) {
       this.deps.releaseAttempt?.(branch.attempt, this.holder(branch.attempt));
@@ -392,6 +473,9 @@ export class CallContext {
     const copy = res.clone();
     // RFC 3261 16.7 step 3: the topmost Via (ours) is removed before forwarding.
     copy.removeFirstValue('via');
+    // An authenticated attempt's responses carry CSeq + 1: the caller gets its own back.
+    const cseq = this.server.request.get('cseq');
+    if (cseq !== undefined && copy.get('cseq') !== cseq) copy.set('CSeq', cseq);
     return copy;
   }
 

@@ -26,6 +26,8 @@ import { routeUri, uriEndpoint } from './next-hop.js';
 import { OUR_BRANCH_PREFIX, type ProxyIdentity } from './proxy-identity.js';
 import { redirectResponse } from './redirect-response.js';
 import type { OverloadGuard, OverloadReason } from './overload-guard.js';
+import { shiftCSeq } from './cseq-shift.js';
+import { randomBytes } from 'node:crypto';
 
 export interface ProxySettings {
   mode: 'proxy' | 'redirect';
@@ -128,7 +130,8 @@ export class ProxyCore implements TransactionUser {
     }
 
     const req = request.clone();
-    const routed = this.popOurRoutes(req);
+    const marks: string[] = [];
+    const routed = this.popOurRoutes(req, marks);
 
     const inDialog = tagOf(req.get('to') ?? '') !== undefined;
     if (inDialog) {
@@ -137,7 +140,7 @@ export class ProxyCore implements TransactionUser {
         transaction.respond(createResponse(request, 403, refusal, this.tag()));
         return;
       }
-      this.forwardInDialog(req, transaction);
+      this.forwardInDialog(req, transaction, routed === 'signed' ? this.cseqShift(req, marks) : 0);
       return;
     }
     if (request.method === 'OPTIONS') {
@@ -192,7 +195,32 @@ export class ProxyCore implements TransactionUser {
     if (response.status < 200 || response.status >= 300) return;
     const copy = response.clone();
     copy.removeFirstValue('via');
+    // A retransmitted 2xx of an authenticated INVITE: back to the caller's CSeq.
+    const marks: string[] = [];
+    for (const rr of copy.getAll('record-route')) {
+      const uri = routeUri(rr);
+      const cs = uri && this.deps.identity.isOurs(uri) ? uri.params.get('cs') : undefined;
+      if (typeof cs === 'string') marks.push(cs);
+    }
+    shiftCSeq(copy, -this.cseqShift(copy, marks));
     this.sendUpstream(copy);
+  }
+
+  /**
+   * How far the caller's side of this dialog is ahead on the provider's side:
+   * the signed `cs` mark of our Record-Route (set when the INVITE was re-sent
+   * with credentials, RFC 3261 22.2) when the From tag is the caller's; 0 for
+   * the provider's own requests and for every other dialog (docs/proxy.md).
+   */
+  private cseqShift(msg: SipRequest | SipResponse, marks: readonly string[]): number {
+    if (marks.length === 0) return 0;
+    const callId = msg.get('call-id') ?? '';
+    const fromTag = tagOf(msg.get('from') ?? '') ?? '';
+    for (const mark of marks) {
+      const offset = this.deps.identity.cseqOffset(callId, fromTag, mark);
+      if (offset > 0) return offset;
+    }
+    return 0;
   }
 
   private onCancel(incoming: IncomingRequest, transaction: ServerTransaction): void {
@@ -375,6 +403,7 @@ export class ProxyCore implements TransactionUser {
         recordRoute: this.deps.settings.recordRoute,
         ringTimeoutMs: this.deps.settings.ringTimeoutMs,
         stripHeaders: customerHeaderName ? [customerHeaderName] : [],
+        cnonce: () => randomBytes(16).toString('base64url'),
       },
       server,
       req,
@@ -386,7 +415,7 @@ export class ProxyCore implements TransactionUser {
   }
 
   /** A request inside a dialog we record-routed: forwarded statefully to the next hop. */
-  private forwardInDialog(req: SipRequest, server: ServerTransaction): void {
+  private forwardInDialog(req: SipRequest, server: ServerTransaction, cseqShift = 0): void {
     // A BYE ends the dialog, whichever side sends it: the call's slots are free.
     if (req.method === 'BYE') this.deps.health?.callEnded(req.get('call-id') ?? '');
     const dest = this.nextHop(req);
@@ -395,11 +424,14 @@ export class ProxyCore implements TransactionUser {
       return;
     }
     this.addHop(req, dest, this.deps.transactions.newBranch());
+    // The caller's requests in an authenticated dialog: in the provider's numbering.
+    shiftCSeq(req, cseqShift);
     const tx = this.deps.transactions.sendRequest(req, dest, {
       onResponse: (res) => {
         if (res.status === 100) return;
         const copy = res.clone();
         copy.removeFirstValue('via');
+        shiftCSeq(copy, -cseqShift);
         if (res.status >= 200) this.pending.delete(server.id);
         server.respond(copy);
       },
@@ -418,8 +450,11 @@ export class ProxyCore implements TransactionUser {
   /** ACK for a 2xx: stateless, along the same path as the rest of the dialog. */
   private forwardStateless(request: SipRequest, source: string): void {
     const req = request.clone();
-    const routed = this.popOurRoutes(req);
+    const marks: string[] = [];
+    const routed = this.popOurRoutes(req, marks);
     if (this.inDialogRefusal(req, routed, source)) return;
+    // RFC 3261 17.1.1.3: the ACK of a 2xx has its INVITE's CSeq, as the provider saw it.
+    if (routed === 'signed') shiftCSeq(req, this.cseqShift(req, marks));
     const mf = req.get('max-forwards');
     if (mf !== undefined && Number(mf) <= 0) return;
     const dest = this.nextHop(req);
@@ -445,7 +480,7 @@ export class ProxyCore implements TransactionUser {
    * them carries this dialog's token (we Record-Routed it), `unsigned` when they
    * name us without it, `none` when there was none.
    */
-  private popOurRoutes(req: SipRequest): 'signed' | 'unsigned' | 'none' {
+  private popOurRoutes(req: SipRequest, marks?: string[]): 'signed' | 'unsigned' | 'none' {
     let found: 'signed' | 'unsigned' | 'none' = 'none';
     const callId = req.get('call-id') ?? '';
     for (;;) {
@@ -455,6 +490,8 @@ export class ProxyCore implements TransactionUser {
       const tr = uri.params.get('tr');
       if (typeof tr === 'string' && this.deps.identity.validDialogToken(callId, tr)) {
         found = 'signed';
+        const cs = uri.params.get('cs');
+        if (typeof cs === 'string') marks?.push(cs);
       } else if (found === 'none') found = 'unsigned';
       req.removeFirstValue('route');
     }

@@ -90,10 +90,38 @@ export class ProxyIdentity {
    * `token` (dialogToken of the call) comes back in the Route of every request
    * of the dialog: the proof that we put that Route there.
    */
-  recordRoute(peer: Endpoint, token?: string): string {
+  recordRoute(peer: Endpoint, token?: string, cseqMark?: string): string {
     const me = this.local(peer.protocol, peer);
     const tr = token ? `;tr=${token}` : '';
-    return `<sip:${bracket(me.address)}:${me.port};transport=${peer.protocol}${tr};lr>`;
+    const cs = cseqMark ? `;cs=${cseqMark}` : '';
+    return `<sip:${bracket(me.address)}:${me.port};transport=${peer.protocol}${tr}${cs};lr>`;
+  }
+
+  /**
+   * The `cs` Record-Route parameter of a dialog whose INVITE we re-sent with a
+   * higher CSeq (digest authentication, RFC 3261 22.2): the offset, signed
+   * together with the Call-ID and the caller's From tag, so the requests of
+   * the caller's side of the dialog (and only those) are translated by it.
+   */
+  cseqMark(callId: string, callerTag: string, offset: number): string {
+    return `${offset}.${this.cseqSignature(callId, callerTag, offset)}`;
+  }
+
+  /** The CSeq offset a request with this From tag gets, from a `cs` mark; 0 when not its side. */
+  cseqOffset(callId: string, fromTag: string, mark: string): number {
+    const m = /^(\d{1,3})\.([A-Za-z0-9_-]{16})$/.exec(mark);
+    if (!m) return 0;
+    const offset = Number(m[1]);
+    const want = Buffer.from(this.cseqSignature(callId, fromTag, offset));
+    const got = Buffer.from(m[2]!);
+    return got.length === want.length && timingSafeEqual(got, want) ? offset : 0;
+  }
+
+  private cseqSignature(callId: string, tag: string, offset: number): string {
+    return createHmac('sha256', this.secret)
+      .update(`cseq\0${callId}\0${tag}\0${offset}`)
+      .digest('base64url')
+      .slice(0, 16);
   }
 
   /** A keyed hash of the Call-ID: only we can make it, so a Route carrying it is one of ours. */

@@ -7,6 +7,7 @@ import {
 } from './failover.js';
 import type { Customer, Gateway, Provider, Route, RouteTable } from './model.js';
 import { PrefixIndexBuilder, type PrefixIndex } from './prefix-index.js';
+import type { Credentials } from './credentials.js';
 
 /** One gateway of a provider with the strings every attempt through it uses. */
 export interface GatewayTemplate {
@@ -17,6 +18,8 @@ export interface GatewayTemplate {
   hostPart: string;
   /** The same small integer for the same key in the whole table: duplicate checks without strings. */
   id: number;
+  /** The gateway's credentials, else its provider's: what answers a 401/407 from it. */
+  auth?: Credentials;
 }
 
 /**
@@ -115,7 +118,7 @@ export function compileTable(table: RouteTable, version = 0): CompiledTable {
       }
       const host = gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host;
       const hostPart = `@${host}:${gateway.port}${gateway.transport === 'tcp' ? ';transport=tcp' : ''}`;
-      return { gateway, key, hostPart, id };
+      return { gateway, key, hostPart, id, auth: gateway.auth ?? p.auth };
     }),
   );
 

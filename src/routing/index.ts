@@ -1,5 +1,6 @@
 // The route engine's public face: pure functions of (table, call facts, random, clock).
 export * from './model.js';
+export { Credentials } from './credentials.js';
 export {
   validateTable,
   formatError,

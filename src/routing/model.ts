@@ -1,4 +1,5 @@
 import type { FailoverSpec } from './failover.js';
+import type { Credentials } from './credentials.js';
 
 /** A provider's SIP endpoint. */
 export interface Gateway {
@@ -9,6 +10,8 @@ export interface Gateway {
   port: number;
   transport: 'udp' | 'tcp';
   weight: number;
+  /** Digest credentials for this gateway, over the provider's. */
+  auth?: Credentials;
 }
 
 export interface Provider {
@@ -28,6 +31,8 @@ export interface Provider {
   probe?: ProbeOverride;
   /** Circuit breaker, over the server's `health.breaker_*` defaults. */
   breaker?: BreakerOverride;
+  /** Digest credentials answering a 401/407 from this provider's gateways. */
+  auth?: Credentials;
   enabled: boolean;
 }
 

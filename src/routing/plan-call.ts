@@ -15,6 +15,7 @@ import {
   type SourceRange,
 } from './compile-table.js';
 import type { FailoverPolicy } from './failover.js';
+import type { Credentials } from './credentials.js';
 import type { Customer, Gateway, Route } from './model.js';
 import { ABSENT, keyCode, MAX_KEY_LENGTH, type PrefixIndex } from './prefix-index.js';
 import { scheduleOpen } from './schedule.js';
@@ -51,6 +52,8 @@ export interface Attempt {
   fork: 'serial' | 'parallel';
   tryingTimeoutMs: number;
   failover: FailoverPolicy;
+  /** Digest credentials for a 401/407 from this gateway (gateway's, else provider's). */
+  auth?: Credentials;
 }
 
 export interface TraceLine {
@@ -398,6 +401,7 @@ function plan(
         fork: routeInfo[ri * ROUTE_STRIDE + FLAGS]! & PARALLEL ? 'parallel' : 'serial',
         tryingTimeoutMs: template.tryingTimeoutMs,
         failover: template.failover,
+        auth: g.auth,
       };
       const open = call.gatewayOpen?.(g.key) ?? false;
       if (open || atLimit) {

@@ -1,4 +1,5 @@
 import { parseCidr } from './cidr.js';
+import { Credentials } from './credentials.js';
 import { TRIGGER_WORDS, type FailoverSpec, type FailoverTrigger } from './failover.js';
 import {
   DEFAULT_SETTINGS,
@@ -215,6 +216,22 @@ class Checker {
     };
   }
 
+  /** `auth: { username, password, realm? }`; errors name the field, never echo the password. */
+  auth(o: Obj, path: string): Credentials | undefined {
+    const p = join(path, 'auth');
+    if (o.auth === undefined || o.auth === null) return undefined;
+    const ao = this.obj(o.auth, p);
+    if (!ao) return undefined;
+    this.known(ao, p, ['username', 'password', 'realm']);
+    const username = this.str(ao, 'username', p, { required: true });
+    const password = this.str(ao, 'password', p, { required: true });
+    const realm = this.str(ao, 'realm', p);
+    if (username === '') this.err(join(p, 'username'), 'must not be empty');
+    if (password === '') this.err(join(p, 'password'), 'must not be empty');
+    if (username === undefined || password === undefined) return undefined;
+    return new Credentials(username, password, realm);
+  }
+
   breaker(o: Obj, path: string): BreakerOverride | undefined {
     const p = join(path, 'breaker');
     if (o.breaker === undefined || o.breaker === null) return undefined;
@@ -245,7 +262,8 @@ export function normaliseNumber(n: string): string {
 function gateway(c: Checker, raw: unknown, path: string): Gateway | undefined {
   const g = c.obj(raw, path);
   if (!g) return undefined;
-  c.known(g, path, ['uri', 'weight']);
+  c.known(g, path, ['uri', 'weight', 'auth']);
+  const auth = c.auth(g, path);
   const uri = c.str(g, 'uri', path, { required: true });
   const weight = c.int(g, 'weight', path, { def: 1, positive: true }) ?? 1;
   if (uri === undefined) return undefined;
@@ -266,7 +284,14 @@ function gateway(c: Checker, raw: unknown, path: string): Gateway | undefined {
     if (t === 'udp' || t === 'tcp') transport = t;
     else c.err(join(path, 'uri'), `transport "${v}" is not supported (udp or tcp)`);
   }
-  return { uri: uri.trim(), host: (m[1] ?? m[2])!, port, transport, weight };
+  return {
+    uri: uri.trim(),
+    host: (m[1] ?? m[2])!,
+    port,
+    transport,
+    weight,
+    ...(auth ? { auth } : {}),
+  };
 }
 
 function schedule(c: Checker, raw: unknown, path: string): Schedule | undefined {
@@ -364,6 +389,7 @@ export function validateTable(raw: unknown): ValidationResult {
       'max_cps',
       'probe',
       'breaker',
+      'auth',
       'enabled',
     ]);
     const id = c.id(o, path, providerIds, 'provider');
@@ -388,6 +414,7 @@ export function validateTable(raw: unknown): ValidationResult {
       max_cps: c.int(o, 'max_cps', path, { positive: true }),
       probe: c.probe(o, path),
       breaker: c.breaker(o, path),
+      auth: c.auth(o, path),
       enabled: c.bool(o, 'enabled', path, true),
     });
   });

@@ -159,6 +159,55 @@ describe('admin API', () => {
     expect(store.snapshot().table.providers.map((p) => p.id)).toEqual(['a']);
   });
 
+  it('provider passwords are write-only; a PUT without one keeps the stored password', async () => {
+    const { inject, store } = await api();
+    const secret = 'pw-unit-7c1b9f';
+    const created = await inject({
+      method: 'POST',
+      url: '/v1.0/providers',
+      headers: auth,
+      payload: {
+        id: 'a',
+        auth: { username: 'trunk', password: secret, realm: 'sip.example' },
+        gateways: [
+          { uri: 'sip:198.51.100.10' },
+          { uri: 'sip:198.51.100.11', auth: { username: 'gw2', password: `${secret}2` } },
+        ],
+      },
+    });
+    expect(created.statusCode).toBe(201);
+    expect(created.body).not.toContain(secret);
+    const got = await inject({ method: 'GET', url: '/v1.0/providers/a', headers: auth });
+    expect(got.json()).toMatchObject({
+      auth: { username: 'trunk', realm: 'sip.example', password_set: true },
+      gateways: [{ uri: 'sip:198.51.100.10' }, { auth: { username: 'gw2', password_set: true } }],
+    });
+    const list = await inject({ method: 'GET', url: '/v1.0/providers', headers: auth });
+    expect(list.body).not.toContain(secret);
+    // GET, change the name, PUT back: the passwords survive.
+    const put = await inject({
+      method: 'PUT',
+      url: '/v1.0/providers/a',
+      headers: auth,
+      payload: { ...(got.json() as object), name: 'Renamed' },
+    });
+    expect(put.statusCode).toBe(200);
+    expect(put.body).not.toContain(secret);
+    const p = store.snapshot().table.providers[0]!;
+    expect(p.name).toBe('Renamed');
+    expect(p.auth?.password).toBe(secret);
+    expect(p.gateways[1]!.auth?.password).toBe(`${secret}2`);
+    // A new provider must bring its password.
+    const bad = await inject({
+      method: 'POST',
+      url: '/v1.0/providers',
+      headers: auth,
+      payload: { id: 'b', auth: { username: 'x' }, gateways: [{ uri: 'sip:198.51.100.12' }] },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('providers[1].auth.password: is required');
+  });
+
   it('refuses to start on a non-loopback address without tokens', async () => {
     const store = new MemoryStore(undefined, log);
     await store.start();

@@ -30,6 +30,26 @@ describe('route table validation', () => {
       'providers[0].breaker.failures: must be between 0 and 1000 (got -1)',
     ],
     [
+      { providers: [{ id: 'a', gateways: gw, auth: { password: 'pw-never-shown' } }] },
+      'providers[0].auth.username: is required',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: gw, auth: { username: 'u', password: '' } }] },
+      'providers[0].auth.password: must not be empty',
+    ],
+    [
+      {
+        providers: [
+          { id: 'a', gateways: [{ uri: 'sip:198.51.100.10', auth: { username: 'u', pass: 'x' } }] },
+        ],
+      },
+      'providers[0].gateways[0].auth.pass: unknown field "pass"',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: gw, auth: { username: 'u', password: 7 } }] },
+      'providers[0].auth.password: must be a string',
+    ],
+    [
       { providers: [{ id: 'a', gateways: gw, breaker: { cooldown: 5 } }] },
       'providers[0].breaker.cooldown: unknown field "cooldown"',
     ],
@@ -121,5 +141,45 @@ describe('route table validation', () => {
       `${file}: routes[1].metric: must be greater than 0 (got 0)`,
       `${file}: routes[2].priorty: unknown field "priorty"`,
     ]);
+  });
+});
+
+describe('provider credentials', () => {
+  it('a gateway uses its own auth, else its provider’s; JSON never shows the password', async () => {
+    const { compileTable, planCall } = await import('../../../src/routing/index.js');
+    const v = validateTable({
+      providers: [
+        {
+          id: 'a',
+          auth: { username: 'prov', password: 'pw-provider-1', realm: 'r.example' },
+          gateways: [
+            { uri: 'sip:198.51.100.10' },
+            { uri: 'sip:198.51.100.11', auth: { username: 'gw', password: 'pw-gateway-2' } },
+          ],
+        },
+      ],
+      routes: [{ id: 'r', provider_id: 'a' }],
+      settings: { allow_unknown_sources: true },
+    });
+    expect(v.ok).toBe(true);
+    if (!v.ok) return;
+    const plan = planCall(
+      compileTable(v.table),
+      { destination: '+34911234567', sourceAddress: '127.0.0.1', trace: true },
+      () => 0,
+      0,
+    );
+    const byUri = new Map(plan.attempts.map((a) => [a.gateway.host, a.auth]));
+    expect(byUri.get('198.51.100.10')).toMatchObject({ username: 'prov', realm: 'r.example' });
+    expect(byUri.get('198.51.100.10')?.password).toBe('pw-provider-1');
+    expect(byUri.get('198.51.100.11')?.password).toBe('pw-gateway-2');
+    expect(byUri.get('198.51.100.11')?.answers('any realm')).toBe(true);
+    expect(byUri.get('198.51.100.10')?.answers('other.example')).toBe(false);
+    const json = JSON.stringify({ table: v.table, plan });
+    expect(json).not.toContain('pw-provider-1');
+    expect(json).not.toContain('pw-gateway-2');
+    expect(json).toContain('"password_set":true');
+    const { inspect } = await import('node:util');
+    expect(inspect(plan, { depth: 10 })).not.toContain('pw-provider-1');
   });
 });

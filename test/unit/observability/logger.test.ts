@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../../src/observability/logger.js';
+import { Credentials } from '../../../src/routing/index.js';
+
+// Provider digest passwords never reach a log line, raw or validated.
+
+describe('logger redaction', () => {
+  it('redacts provider auth passwords wherever a table or provider is logged', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'log-')), 'out.log');
+    const log = createLogger('info', { destination: file, sync: true });
+    const provider = {
+      id: 'a',
+      auth: { username: 'u', password: 'pw-raw-1' },
+      gateways: [{ uri: 'sip:198.51.100.1', auth: { username: 'g', password: 'pw-raw-2' } }],
+    };
+    log.info({ provider }, 'one provider');
+    log.info({ table: { providers: [provider] } }, 'a table');
+    log.info(provider, 'provider at the top');
+    log.info({ attempt: { auth: new Credentials('u', 'pw-class-3') } }, 'an attempt');
+    const out = readFileSync(file, 'utf8');
+    expect(out.split('\n').filter(Boolean)).toHaveLength(4);
+    for (const pw of ['pw-raw-1', 'pw-raw-2', 'pw-class-3']) expect(out).not.toContain(pw);
+    expect(out).toContain('"username":"u"');
+  });
+});
