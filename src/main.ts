@@ -185,7 +185,8 @@ export async function startServer(
       recordRoute: config.proxy.record_route,
       ringTimeoutMs: config.proxy.ring_timeout_ms,
       maxCallMs: config.health.max_call_ms,
-      maxEstablishedCalls: share(config.records.max_established_calls),
+      // At least one: a cap of 0 would write every answered call at once as a timeout.
+      maxEstablishedCalls: share(Math.max(1, config.records.max_established_calls)),
     },
     onSetupEnd: (record) => metrics.observeSetup(record),
     onCallRecord: (record) => {

@@ -334,7 +334,7 @@ export const schema = {
       env: 'TRUNKROUTE_RECORDS_STREAM_MAX_LEN',
     },
     max_established_calls: {
-      doc: 'Answered calls kept until their end so their record is written then (shared out among workers); past it the oldest is written at once with hangup timeout.',
+      doc: 'Answered calls kept until their end so their record is written then (shared out among workers); past it the oldest is written at once with hangup timeout (0 counts as 1).',
       format: 'nat',
       default: 200000,
       env: 'TRUNKROUTE_RECORDS_MAX_ESTABLISHED_CALLS',
