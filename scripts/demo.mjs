@@ -124,7 +124,7 @@ while (records.length < CALLS && Date.now() < deadline)
   await new Promise((r) => setTimeout(r, 100));
 for (const [i, c] of records.entries()) {
   console.log(
-    `call ${i + 1}: ${c.destination} from ${c.source} → ${c.outcome} (${c.status}) in ${c.duration_ms} ms`,
+    `call ${i + 1}: ${c.destination} from ${c.source} → ${c.outcome} (${c.status}) in ${c.setup_ms} ms`,
   );
   for (const a of c.attempts) {
     const result = a.status ?? a.reason;

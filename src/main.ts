@@ -184,10 +184,14 @@ export async function startServer(
       supportedExtensions: config.proxy.supported_extensions,
       recordRoute: config.proxy.record_route,
       ringTimeoutMs: config.proxy.ring_timeout_ms,
+      maxCallMs: config.health.max_call_ms,
+      // At least one: a cap of 0 would write every answered call at once as a timeout.
+      maxEstablishedCalls: share(Math.max(1, config.records.max_established_calls)),
     },
+    onSetupEnd: (record) => metrics.observeSetup(record),
     onCallRecord: (record) => {
       record.instance = instance;
-      metrics.observeCall(record);
+      metrics.observeRecord(record);
       log.info({ call: record }, 'call');
       stream?.append(record);
     },
@@ -228,6 +232,7 @@ export async function startServer(
               ...st,
               calls_in_setup: proxy.callsInSetup,
               answered_calls_held: monitor.heldCalls,
+              answered_calls_up: proxy.establishedCalls,
               transactions: transactions.size,
               memory: process.memoryUsage(),
               gateways: monitor.gateways(),
@@ -259,6 +264,9 @@ export async function startServer(
         await new Promise((r) => setTimeout(r, 50));
       }
       proxy.abortAll();
+      // Answered calls outlive us only as records: each is written now, before
+      // the stream's connection and the log close.
+      proxy.endEstablished();
       // Give the final responses and CANCELs a moment on the wire before the sockets close.
       await new Promise((r) => setTimeout(r, 100));
       await api?.stop();

@@ -294,7 +294,7 @@ export const schema = {
       env: 'TRUNKROUTE_HEALTH_BREAKER_COOLDOWN_MS',
     },
     max_call_ms: {
-      doc: 'An answered call holds its provider and customer slots until its BYE passes; one whose BYE never comes is released after this long.',
+      doc: 'An answered call holds its provider and customer slots until its BYE passes; one whose BYE never comes is released after this long, and its call record is written with hangup timeout.',
       format: 'nat',
       default: 14400000,
       env: 'TRUNKROUTE_HEALTH_MAX_CALL_MS',
@@ -332,6 +332,12 @@ export const schema = {
       format: 'nat',
       default: 100000,
       env: 'TRUNKROUTE_RECORDS_STREAM_MAX_LEN',
+    },
+    max_established_calls: {
+      doc: 'Answered calls kept until their end so their record is written then (shared out among workers); past it the oldest is written at once with hangup timeout (0 counts as 1).',
+      format: 'nat',
+      default: 200000,
+      env: 'TRUNKROUTE_RECORDS_MAX_ESTABLISHED_CALLS',
     },
   },
   log: {
@@ -394,6 +400,6 @@ export interface ServerConfig {
     sync_poll_ms: number;
   };
   workers: { count: number; request_port_base: number };
-  records: { stream_max_len: number };
+  records: { stream_max_len: number; max_established_calls: number };
   log: { level: string };
 }

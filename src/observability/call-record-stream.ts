@@ -3,9 +3,8 @@ import type { CallRecord } from './call-record.js';
 
 /**
  * Call records for CDR consumers: one entry per call on a capped Redis stream
- * (XADD with an approximate MAXLEN, so trimming stays cheap). Fields are flat
- * strings; `attempts` is the JSON array of the record (docs/call-records.md).
- * A Redis outage loses stream entries, never calls: the log line stays.
+ * (XADD with an approximate MAXLEN, so trimming stays cheap). A Redis outage
+ * loses stream entries, never calls: the log line stays.
  */
 export class CallRecordStream {
   constructor(
@@ -16,27 +15,22 @@ export class CallRecordStream {
 
   append(r: CallRecord): void {
     if (this.redis.status !== 'ready') return;
-    const fields: string[] = [
-      'call_id',
-      r.call_id,
-      'outcome',
-      r.outcome,
-      'status',
-      String(r.status),
-      'source',
-      r.source,
-      'destination',
-      r.destination,
-      'started_at',
-      r.started_at,
-      'duration_ms',
-      String(r.duration_ms),
-      'attempts',
-      JSON.stringify(r.attempts),
-    ];
-    if (r.customer !== undefined) fields.push('customer', r.customer);
-    if (r.pdd_ms !== undefined) fields.push('pdd_ms', String(r.pdd_ms));
-    if (r.instance !== undefined) fields.push('instance', r.instance);
-    this.redis.xadd(this.key, 'MAXLEN', '~', String(this.maxLen), '*', ...fields).catch(() => {});
+    this.redis
+      .xadd(this.key, 'MAXLEN', '~', String(this.maxLen), '*', ...streamFields(r))
+      .catch(() => {});
   }
+}
+
+/**
+ * The record as flat stream fields: every field of the log line's record, no
+ * more and no fewer, so the two can never drift apart. Numbers and strings as
+ * their text, `attempts` as its JSON array (docs/observability.md).
+ */
+export function streamFields(r: CallRecord): string[] {
+  const fields: string[] = [];
+  for (const [k, v] of Object.entries(r) as Array<[string, unknown]>) {
+    if (v === undefined) continue;
+    fields.push(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  }
+  return fields;
 }

@@ -1,6 +1,8 @@
 /**
- * One record per call, written as one log line (and later to a Redis stream for
- * CDR consumers). Field names are part of the product: docs/observability.md.
+ * One record per call, written once as one log line and one Redis stream entry
+ * for CDR consumers: at the end of setup for a call never answered, at the
+ * hang-up for an answered one. Field names are part of the product:
+ * docs/observability.md.
  */
 export interface AttemptRecord {
   /** 1-based position in the plan. */
@@ -34,6 +36,13 @@ export interface AttemptRecord {
 export type CallOutcome =
   'connected' | 'failed' | 'cancelled' | 'no_route' | 'forbidden' | 'rejected' | 'redirected';
 
+/**
+ * Which side ended an answered call: `caller` / `callee` (the provider) sent the
+ * BYE; `timeout`: no BYE within health.max_call_ms of the answer; `shutdown`:
+ * still up when this instance stopped.
+ */
+export type Hangup = 'caller' | 'callee' | 'timeout' | 'shutdown';
+
 export interface CallRecord {
   call_id: string;
   source: string;
@@ -41,11 +50,23 @@ export interface CallRecord {
   destination: string;
   started_at: string;
   outcome: CallOutcome;
-  /** The final status the caller got. */
+  /** The final status the caller got (the 2xx relayed, for an answered call). */
   status: number;
   attempts: AttemptRecord[];
-  /** Milliseconds from the caller's INVITE to its final response. */
-  duration_ms: number;
+  /**
+   * Milliseconds from the caller's INVITE to its final response. Named
+   * `duration_ms` before answered calls got a duration of their own: renamed
+   * so no consumer reads setup time as call time.
+   */
+  setup_ms: number;
+  /** ISO time the 2xx was relayed to the caller; absent for a call never answered. */
+  answered_at?: string;
+  /** ISO time of the BYE (or lease expiry, shutdown); the end of setup for a call never answered. */
+  ended_at: string;
+  /** Milliseconds from the answer to the end; 0 for a call never answered. */
+  billable_ms: number;
+  /** Who ended an answered call; absent for a call never answered. */
+  hangup?: Hangup;
   /** Post-dial delay: milliseconds to the first 18x or 2xx relayed to the caller. */
   pdd_ms?: number;
   /** This instance (`host:pid`), for records gathered from many. */

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CallRecord } from './call-record.js';
+import type { AttemptRecord, CallRecord } from './call-record.js';
 
 /** What the metrics read at scrape time from the parts that own the numbers. */
 export interface MetricSources {
@@ -77,10 +77,19 @@ function split<T>(
 
 const BREAKER_VALUE: Record<string, number> = { closed: 0, open: 1, 'half-open': 2 };
 
+/** Per provider, since the process started: what ASR and ACD are computed from. */
+interface ProviderTotals {
+  seizures: number;
+  answers: number;
+  billableMs: number;
+}
+
 /**
  * Every Prometheus metric trunkroute serves on /metrics (docs/observability.md).
- * Per-call numbers are counted from the call record when the call ends, so
- * the metrics and the records always agree.
+ * Setup numbers (calls, attempts, failovers, delays) are counted when a call's
+ * setup ends, so an operator sees failovers as they happen, not at the hang-up
+ * of the call they led to. The provider ASR/ACD family is counted from the
+ * written call record, so it agrees exactly with the records billing reads.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -91,6 +100,10 @@ export class Metrics {
   private readonly pdd: Histogram;
   private readonly reloads: Counter<'outcome'>;
   private readonly overloads: Counter<'reason'>;
+  private readonly seizures: Counter<'provider'>;
+  private readonly answers: Counter<'provider'>;
+  private readonly billable: Counter<'provider'>;
+  private readonly totals = new Map<string, ProviderTotals>();
 
   constructor(sources: MetricSources = {}) {
     const registers = [this.registry];
@@ -137,6 +150,48 @@ export class Metrics {
       labelNames: ['reason'],
       registers,
     });
+    this.seizures = new Counter({
+      name: 'trunkroute_provider_seizures_total',
+      help: 'Attempts sent to a provider (one skipped at its max_calls/max_cps is not a seizure), counted when the call record is written.',
+      labelNames: ['provider'],
+      registers,
+    });
+    this.answers = new Counter({
+      name: 'trunkroute_provider_answers_total',
+      help: 'Calls a provider answered (its 2xx connected the call), counted when the call record is written, at the end of the call.',
+      labelNames: ['provider'],
+      registers,
+    });
+    this.billable = new Counter({
+      name: 'trunkroute_provider_billable_seconds_total',
+      help: 'Billable seconds (answer to hang-up) of the calls a provider answered, counted at the end of each call.',
+      labelNames: ['provider'],
+      registers,
+    });
+    const totals = (value: (t: ProviderTotals) => number | undefined) => (): Sample[] => {
+      const out: Sample[] = [];
+      for (const [provider, t] of this.totals) {
+        const v = value(t);
+        if (v !== undefined) out.push([{ provider }, v]);
+      }
+      return out;
+    };
+    scraped(
+      registers,
+      'gauge',
+      'trunkroute_provider_asr',
+      'Answer-seizure ratio per provider since the process started: answers / seizures (for a window, divide the rate() of the two counters).',
+      ['provider'],
+      totals((t) => (t.seizures > 0 ? t.answers / t.seizures : undefined)),
+    );
+    scraped(
+      registers,
+      'gauge',
+      'trunkroute_provider_acd_seconds',
+      'Average call duration per provider since the process started: billable seconds / answers (for a window, divide the rate() of the two counters).',
+      ['provider'],
+      totals((t) => (t.answers > 0 ? t.billableMs / 1000 / t.answers : undefined)),
+    );
     const gateways = (value: (g: GatewaySample) => number) => (): Sample[] =>
       (sources.gateways?.() ?? []).map((g) => [
         { provider: g.provider, gateway: g.gateway },
@@ -225,8 +280,8 @@ export class Metrics {
     );
   }
 
-  /** Counts one finished call from its record. */
-  observeCall(r: CallRecord): void {
+  /** Counts one call whose setup ended (answered, failed or refused). */
+  observeSetup(r: CallRecord): void {
     this.calls.inc({ outcome: r.outcome });
     const last = r.attempts.length - 1;
     r.attempts.forEach((a, i) => {
@@ -246,6 +301,39 @@ export class Metrics {
     if (r.pdd_ms !== undefined) this.pdd.observe(r.pdd_ms / 1000);
   }
 
+  /**
+   * Counts one written call record into the provider family: every attempt
+   * that was sent is a seizure of its provider; the attempt whose 2xx connected
+   * the call is its provider's answer, billed from answer to hang-up.
+   */
+  observeRecord(r: CallRecord): void {
+    let answered: AttemptRecord | undefined;
+    for (const a of r.attempts) {
+      if (r.outcome === 'connected' && is2xx(a)) answered = a;
+      if (a.reason === 'provider_limit') continue;
+      this.providerTotals(a.provider).seizures++;
+      this.seizures.inc({ provider: a.provider });
+    }
+    if (!answered) return;
+    const t = this.providerTotals(answered.provider);
+    t.answers++;
+    t.billableMs += r.billable_ms;
+    this.answers.inc({ provider: answered.provider });
+    this.billable.inc({ provider: answered.provider }, r.billable_ms / 1000);
+  }
+
+  private providerTotals(provider: string): ProviderTotals {
+    let t = this.totals.get(provider);
+    if (!t) {
+      t = { seizures: 0, answers: 0, billableMs: 0 };
+      this.totals.set(provider, t);
+      // A provider that never answers shows answers 0, not no series, so rate() ratios work.
+      this.answers.inc({ provider }, 0);
+      this.billable.inc({ provider }, 0);
+    }
+    return t;
+  }
+
   overload(reason: string): void {
     this.overloads.inc({ reason });
   }
@@ -257,4 +345,8 @@ export class Metrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+function is2xx(a: AttemptRecord): boolean {
+  return a.status !== undefined && a.status >= 200 && a.status < 300;
 }

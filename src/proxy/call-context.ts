@@ -490,6 +490,9 @@ export class CallContext {
   }
 
   private finish(outcome: CallOutcome, status: number): void {
+    // An answered call's end is filled in when it ends (EstablishedCalls); until
+    // then ended_at is the answer and nothing is billed.
+    const endWall = new Date(this.deps.clock.wallNow()).toISOString();
     const record: CallRecord = {
       call_id: this.callId,
       source: this.facts.source,
@@ -499,8 +502,11 @@ export class CallContext {
       outcome,
       status,
       attempts: this.branches.map((b) => b.record),
-      duration_ms: Math.round(this.deps.clock.now() - this.startedAt),
+      setup_ms: Math.round(this.deps.clock.now() - this.startedAt),
       ...(this.pddAt !== undefined ? { pdd_ms: Math.round(this.pddAt - this.startedAt) } : {}),
+      ...(outcome === 'connected' ? { answered_at: endWall } : {}),
+      ended_at: endWall,
+      billable_ms: 0,
     };
     this.deps.onCallEnd(record, this);
   }

@@ -19,6 +19,7 @@ import type { Customer } from '../routing/model.js';
 import type { AcquireResult } from '../health/limit-counter.js';
 import type { Slot } from '../health/health-monitor.js';
 import { CallContext } from './call-context.js';
+import { EstablishedCalls } from './established-calls.js';
 import { checkRequest } from './request-checks.js';
 import { fnv1a } from './loop-hash.js';
 import { isKnownSource } from './known-sources.js';
@@ -36,6 +37,10 @@ export interface ProxySettings {
   supportedExtensions: readonly string[];
   recordRoute: boolean;
   ringTimeoutMs: number;
+  /** An answered call whose BYE never comes is ended this long after its answer (health.max_call_ms). */
+  maxCallMs?: number;
+  /** Cap on answered calls tracked for their record (records.max_established_calls). */
+  maxEstablishedCalls?: number;
 }
 
 /** Gateway health and call slots, kept outside the pure routing engine (src/health). */
@@ -68,6 +73,12 @@ export interface ProxyCoreDeps {
   overload?: OverloadGuard;
   /** A new INVITE turned away by the overload guard (counted, not logged one by one). */
   onOverload?: (reason: OverloadReason) => void;
+  /**
+   * The end of every call's setup, with the record as it stands then (an
+   * answered call's end is not known yet): setup metrics count here.
+   */
+  onSetupEnd?: (record: CallRecord) => void;
+  /** Every call's record, once: at the end of setup, or at the end of an answered call. */
   onCallRecord?: (record: CallRecord) => void;
   log?: (event: string, detail: Record<string, unknown>) => void;
 }
@@ -89,9 +100,26 @@ export class ProxyCore implements TransactionUser {
   private readonly admitting = new Map<string, { cancelled: boolean }>();
   private readonly supported: ReadonlySet<string>;
   private draining = false;
+  /** Answered calls until their BYE, so their record is written when they end. */
+  private readonly established: EstablishedCalls;
 
   constructor(private readonly deps: ProxyCoreDeps) {
     this.supported = new Set(deps.settings.supportedExtensions.map((s) => s.toLowerCase()));
+    this.established = new EstablishedCalls({
+      clock: deps.clock,
+      leaseMs: deps.settings.maxCallMs ?? 4 * 3600_000,
+      maxCalls: deps.settings.maxEstablishedCalls ?? 200_000,
+      onEnd: (record) => {
+        // The slots go with the call (the health monitor's own lease is only a backstop).
+        this.deps.health?.callEnded(record.call_id);
+        this.deps.onCallRecord?.(record);
+      },
+    });
+  }
+
+  /** Answered calls still up (their record not yet written). */
+  get establishedCalls(): number {
+    return this.established.size;
   }
 
   /** Calls in setup (not yet answered, failed or cancelled). */
@@ -107,6 +135,11 @@ export class ProxyCore implements TransactionUser {
   /** End of the drain bound: calls still ringing get 503 and their attempts are cancelled. */
   abortAll(): void {
     for (const ctx of [...this.calls.values()]) ctx.abort();
+  }
+
+  /** Shutdown: the records of answered calls still up are written now (hangup `shutdown`). */
+  endEstablished(): void {
+    this.established.endAll();
   }
 
   onRequest(incoming: IncomingRequest): void {
@@ -397,7 +430,10 @@ export class ProxyCore implements TransactionUser {
               health.holdCall(record.call_id, slots);
             } else if (customerSlot) health.release(customerSlot);
           }
-          this.deps.onCallRecord?.(record);
+          this.deps.onSetupEnd?.(record);
+          if (record.outcome === 'connected') {
+            this.established.answered(record, tagOf(server.request.get('from') ?? ''));
+          } else this.deps.onCallRecord?.(record);
         },
         maxForwards: this.deps.settings.maxForwards,
         recordRoute: this.deps.settings.recordRoute,
@@ -416,8 +452,15 @@ export class ProxyCore implements TransactionUser {
 
   /** A request inside a dialog we record-routed: forwarded statefully to the next hop. */
   private forwardInDialog(req: SipRequest, server: ServerTransaction, cseqShift = 0): void {
-    // A BYE ends the dialog, whichever side sends it: the call's slots are free.
-    if (req.method === 'BYE') this.deps.health?.callEnded(req.get('call-id') ?? '');
+    // A BYE ends the dialog, whichever side sends it: the call's slots are free
+    // and its record is written. Within a dialog the caller's requests carry its
+    // From tag and the callee's carry the To tag as theirs (RFC 3261 12.2.1.1),
+    // which tells the sides apart whatever addresses or ports they use.
+    if (req.method === 'BYE') {
+      const callId = req.get('call-id') ?? '';
+      this.established.bye(callId, tagOf(req.get('from') ?? ''));
+      this.deps.health?.callEnded(callId);
+    }
     const dest = this.nextHop(req);
     if (!dest) {
       server.respond(createResponse(server.request, 404, 'Not Found: no next hop', this.tag()));
@@ -534,17 +577,22 @@ export class ProxyCore implements TransactionUser {
     status: number,
     attempts: AttemptRecord[],
   ): void {
-    this.deps.onCallRecord?.({
+    const now = new Date(this.deps.clock.wallNow()).toISOString();
+    const record: CallRecord = {
       call_id: req.get('call-id') ?? '',
       source: facts.source,
       customer: facts.customer,
       destination: facts.destination,
-      started_at: new Date(this.deps.clock.wallNow()).toISOString(),
+      started_at: now,
       outcome,
       status,
       attempts,
-      duration_ms: 0,
-    });
+      setup_ms: 0,
+      ended_at: now,
+      billable_ms: 0,
+    };
+    this.deps.onSetupEnd?.(record);
+    this.deps.onCallRecord?.(record);
   }
 
   /**

@@ -39,6 +39,10 @@ async function twoWorkers(
       sip: { listen: [`udp:127.0.0.1:${sipPort}`] },
       workers: { count: 2 },
       redis: { url: redis.url },
+      // An answered call is recorded at its end. Under the caller's loss SIPp now and
+      // then sends its BYE straight to the provider's Contact, past us: such a call is
+      // recorded when this lease runs out (hangup timeout) instead of never.
+      health: { max_call_ms: 3000 },
       // Each worker serves its own API on api.port + index; the test does not need them.
       api: { enabled: false },
     },
@@ -86,7 +90,11 @@ describe('two SIP workers on one UDP listener', () => {
     for (const rec of records) {
       expect(rec.outcome).toBe('connected');
       expect(rec.attempts.map((at) => at.status)).toEqual([503, 404, 200]);
+      expect(['caller', 'timeout']).toContain(rec.hangup);
     }
+    // The caller's BYEs, like its other messages, reach the worker that owns the call,
+    // which writes the record then (the few it never saw end with the lease).
+    expect(records.filter((rec) => rec.hangup === 'caller').length).toBeGreaterThan(calls * 0.9);
     // Both workers took calls, in roughly equal shares (the owner is a hash of the Call-ID).
     const byInstance = new Map<string, number>();
     for (const rec of records)

@@ -11,7 +11,9 @@ function rec(over: Partial<CallRecord>): CallRecord {
     outcome: 'connected',
     status: 200,
     attempts: [],
-    duration_ms: 100,
+    setup_ms: 100,
+    ended_at: '2026-11-23T00:00:00.100Z',
+    billable_ms: 0,
     ...over,
   };
 }
@@ -34,7 +36,7 @@ function sample(text: string, name: string, labels: string): number | undefined 
 }
 
 describe('Metrics', () => {
-  it('counts calls, attempts by class and failovers by reason from the call records', async () => {
+  it('counts calls, attempts by class and failovers by reason when setup ends', async () => {
     const m = new Metrics({
       sipCounters: () => ({ received: 10, sent: 12, droppedMalformed: 2, relayedToWorker: 3 }),
       activeCalls: () => [{ provider: 'b', calls: 3 }],
@@ -44,14 +46,14 @@ describe('Metrics', () => {
       routeVersion: () => 7,
     });
     for (let i = 0; i < 3; i++) {
-      m.observeCall(
+      m.observeSetup(
         rec({
           attempts: [attempt('a', { status: 503 }), attempt('b', { status: 200 })],
           pdd_ms: 120,
         }),
       );
     }
-    m.observeCall(
+    m.observeSetup(
       rec({
         outcome: 'failed',
         status: 404,
@@ -89,5 +91,56 @@ describe('Metrics', () => {
     expect(sample(text, 'trunkroute_route_table_reloads_total', 'outcome="refused"')).toBe(1);
     expect(sample(text, 'trunkroute_sip_messages_total', 'direction="malformed"')).toBe(2);
     expect(sample(text, 'trunkroute_sip_messages_total', 'direction="relayed"')).toBe(3);
+  });
+
+  it('ASR and ACD per provider from the written records: seizures, answers, billable seconds', async () => {
+    const m = new Metrics();
+    // Two calls fail over from a (503) to b, which answers; 3 s and 5 s billed.
+    for (const billable of [3000, 5000]) {
+      m.observeRecord(
+        rec({
+          attempts: [attempt('a', { status: 503 }), attempt('b', { status: 200 })],
+          billable_ms: billable,
+          hangup: 'caller',
+        }),
+      );
+    }
+    // b rejects one call outright; c is skipped at its limit (nothing sent: no seizure).
+    m.observeRecord(
+      rec({
+        outcome: 'failed',
+        status: 486,
+        attempts: [attempt('c', { reason: 'provider_limit' }), attempt('b', { status: 486 })],
+      }),
+    );
+    // A 2xx in a call that was cancelled meanwhile (the CANCEL/2xx race) connected nothing.
+    m.observeRecord(
+      rec({ outcome: 'cancelled', status: 487, attempts: [attempt('a', { status: 200 })] }),
+    );
+    const text = await m.text();
+    expect(sample(text, 'trunkroute_provider_seizures_total', 'provider="a"')).toBe(3);
+    expect(sample(text, 'trunkroute_provider_seizures_total', 'provider="b"')).toBe(3);
+    expect(sample(text, 'trunkroute_provider_seizures_total', 'provider="c"')).toBeUndefined();
+    expect(sample(text, 'trunkroute_provider_answers_total', 'provider="a"')).toBe(0);
+    expect(sample(text, 'trunkroute_provider_answers_total', 'provider="b"')).toBe(2);
+    expect(sample(text, 'trunkroute_provider_billable_seconds_total', 'provider="b"')).toBe(8);
+    expect(sample(text, 'trunkroute_provider_asr', 'provider="a"')).toBe(0);
+    expect(sample(text, 'trunkroute_provider_asr', 'provider="b"')).toBeCloseTo(2 / 3, 6);
+    expect(sample(text, 'trunkroute_provider_acd_seconds', 'provider="b"')).toBe(4);
+    // No answer yet: no average to show.
+    expect(sample(text, 'trunkroute_provider_acd_seconds', 'provider="a"')).toBeUndefined();
+  });
+
+  it('setup counters do not count ASR/ACD, and the written record does not count setup', async () => {
+    const m = new Metrics();
+    const r = rec({ attempts: [attempt('b', { status: 200 })], billable_ms: 1000 });
+    m.observeSetup(r);
+    let text = await m.text();
+    expect(sample(text, 'trunkroute_calls_total', 'outcome="connected"')).toBe(1);
+    expect(text).not.toContain('trunkroute_provider_seizures_total{');
+    m.observeRecord(r);
+    text = await m.text();
+    expect(sample(text, 'trunkroute_calls_total', 'outcome="connected"')).toBe(1);
+    expect(sample(text, 'trunkroute_provider_answers_total', 'provider="b"')).toBe(1);
   });
 });

@@ -369,7 +369,30 @@ describe('CallContext (failover driver)', () => {
     t.clock.advance(1000);
     t.answer(1, 200);
     expect(t.records[0]!.pdd_ms).toBe(250);
-    expect(t.records[0]!.duration_ms).toBe(1250);
+    expect(t.records[0]!.setup_ms).toBe(1250);
+  });
+
+  it('the setup record of an answered call carries answered_at; its end is filled in later', () => {
+    const t = setup([attempt(0)]);
+    t.ctx.start();
+    t.clock.advance(800);
+    t.answer(0, 200);
+    const r = t.records[0]!;
+    expect(r.answered_at).toBe(new Date(t.clock.wallNow()).toISOString());
+    expect(r).toMatchObject({ billable_ms: 0, ended_at: r.answered_at });
+    expect(r.hangup).toBeUndefined();
+  });
+
+  it('a call never answered: ended_at is the end of setup, nothing billed, no answered_at or hangup', () => {
+    const t = setup([attempt(0)]);
+    t.ctx.start();
+    t.clock.advance(300);
+    t.answer(0, 486);
+    const r = t.records[0]!;
+    expect(Date.parse(r.ended_at) - Date.parse(r.started_at)).toBe(300);
+    expect(r).toMatchObject({ setup_ms: 300, billable_ms: 0 });
+    expect(r.answered_at).toBeUndefined();
+    expect(r.hangup).toBeUndefined();
   });
 });
 
