@@ -215,7 +215,7 @@ export class CallContext {
     const attempt = branch.attempt;
     branch.startedAt = this.deps.clock.now();
     const uri = parseUri(attempt.requestUri);
-    const dest = uri && uriEndpoint(uri);
+    const dest = uri && uriEndpoint(uri, attempt.gateway.tls);
     if (!dest) {
       this.branchFailed(branch, { kind: 'transport_error' });
       return;
@@ -228,7 +228,7 @@ export class CallContext {
     if (this.deps.recordRoute) {
       this.dialogToken ??= this.deps.identity.dialogToken(this.callId);
       const inner = this.deps.identity.recordRoute(this.upstream, this.dialogToken);
-      const outer = this.deps.identity.recordRoute(dest, this.dialogToken);
+      const outer = this.deps.identity.recordRoute(dest, this.dialogToken, uri.scheme === 'sips');
       req.prepend('Record-Route', inner);
       if (outer !== inner) req.prepend('Record-Route', outer);
     }

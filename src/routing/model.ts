@@ -2,13 +2,27 @@ import type { FailoverSpec } from './failover.js';
 
 /** A provider's SIP endpoint. */
 export interface Gateway {
-  /** As configured: `sip:198.51.100.10:5060;transport=udp`. */
+  /** As configured: `sip:198.51.100.10:5060;transport=udp`, or `sips:host[:port]`. */
   uri: string;
+  /** sips: the Request-URI keeps the sips scheme (RFC 5630); absent = sip. */
+  scheme?: 'sip' | 'sips';
   /** IPv6 without brackets. */
   host: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
   weight: number;
+  /** The provider's `tls` settings, copied onto each of its TLS gateways. */
+  tls?: GatewayTls;
+}
+
+/** How trunkroute verifies a provider's TLS certificate (docs/tls.md). */
+export interface GatewayTls {
+  /** PEM bundle that alone is trusted for this provider (a pinned CA). */
+  ca_file?: string;
+  /** The name the certificate must carry (and SNI); default the gateway host. */
+  server_name?: string;
+  /** false: no verification at all (lab use). Default true. */
+  verify?: boolean;
 }
 
 export interface Provider {
@@ -28,6 +42,8 @@ export interface Provider {
   probe?: ProbeOverride;
   /** Circuit breaker, over the server's `health.breaker_*` defaults. */
   breaker?: BreakerOverride;
+  /** Certificate checks for its TLS gateways (transport=tls or sips:). */
+  tls?: GatewayTls;
   enabled: boolean;
 }
 

@@ -60,11 +60,47 @@ describe('route table validation', () => {
     ],
     [
       { providers: [{ id: 'a', gateways: [{ uri: 'http://x' }] }] },
-      'providers[0].gateways[0].uri: "http://x" is not a gateway URI (sip:host[:port][;transport=udp|tcp])',
+      'providers[0].gateways[0].uri: "http://x" is not a gateway URI (sip:host[:port][;transport=udp|tcp|tls] or sips:host[:port])',
     ],
     [
       { providers: [{ id: 'a', gateways: [{ uri: 'sip:198.51.100.1;transport=sctp' }] }] },
-      'providers[0].gateways[0].uri: transport "sctp" is not supported (udp or tcp)',
+      'providers[0].gateways[0].uri: transport "sctp" is not supported (udp, tcp or tls)',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: [{ uri: 'sips:198.51.100.1;transport=udp' }] }] },
+      'providers[0].gateways[0].uri: transport "udp" contradicts sips: (always TLS)',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: [{ uri: 'sips:h.example' }], tls: { ca: 'x' } }] },
+      'providers[0].tls.ca: unknown field "ca"',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: [{ uri: 'sips:h.example' }], tls: { verify: 'no' } }] },
+      'providers[0].tls.verify: must be true or false',
+    ],
+    [
+      {
+        providers: [
+          {
+            id: 'a',
+            gateways: [{ uri: 'sips:h.example' }],
+            tls: { verify: false, ca_file: '/ca.pem' },
+          },
+        ],
+      },
+      'providers[0].tls.verify: false contradicts ca_file (a pinned CA is only used to verify)',
+    ],
+    [
+      {
+        providers: [
+          { id: 'a', gateways: [{ uri: 'sips:h.example' }], tls: { server_name: 'a b' } },
+        ],
+      },
+      'providers[0].tls.server_name: "a b" is not a host name or address',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: gw, tls: { ca_file: '/ca.pem' } }] },
+      'providers[0].tls: the provider has no TLS gateway (transport=tls or sips:)',
     ],
     [
       { providers: [{ id: 'a', gateways: gw, failover: { on: ['5xx', 'sometimes'] } }] },
