@@ -48,16 +48,22 @@ async function tlsProvider(
   id: string,
   cert: CertFiles,
   recordRoute = 'transport=tls',
+  scenarioFile = 'provider-answer.xml',
 ): Promise<ProviderTrunk & { tunnel: StunnelProcess; sipp: SippProcess }> {
   const sippPort = await freePort('both');
   const port = await freePort('tcp');
-  const xml = readFileSync(join(SCENARIOS, 'provider-answer.xml'), 'latin1')
+  const check = `<ereg regexp="${xmlAttr(recordRoute)}" search_in="msg" check_it="true" assign_to="rr"/>`;
+  const base = readFileSync(join(SCENARIOS, scenarioFile), 'latin1')
     .split('[local_ip]:[local_port];transport=[transport]')
-    .join(`127.0.0.1:${port};transport=tls`)
-    .replace(
-      '<recv request="INVITE" crlf="true"/>',
-      `<recv request="INVITE" crlf="true"><action><ereg regexp="${xmlAttr(recordRoute)}" search_in="msg" check_it="true" assign_to="rr"/></action></recv>`,
-    )
+    .join(`127.0.0.1:${port};transport=tls`);
+  const xml = (
+    base.includes('<recv request="INVITE" crlf="true"/>')
+      ? base.replace(
+          '<recv request="INVITE" crlf="true"/>',
+          `<recv request="INVITE" crlf="true"><action>${check}</action></recv>`,
+        )
+      : base.replace('<action>', `<action>${check}`)
+  )
     // SIPp refuses a variable it never reads: this says the check is all it is for.
     .replace('</scenario>', '<Reference variables="rr"/>\n</scenario>');
   const scenario = join(scene.tempDir(), 'provider-tls.xml');
@@ -209,6 +215,42 @@ describe('TLS transport (real SIPp through stunnel)', () => {
     expect(rec!.attempts.map((x) => [x.gateway, x.status])).toEqual([[a.key, 200]]);
     const provider = await providerResult(a);
     // It saw the ACK and the BYE (provider-answer.xml waits for both), over TLS.
+    expect(provider.successfulCalls).toBe(1);
+    expect(provider.aborts).toEqual([]);
+  });
+
+  it('a TLS provider that hangs up: its BYE reaches the UDP caller along the two Record-Route entries', async () => {
+    const sipPort = await freePort('both');
+    const tlsPort = await freePort('tcp');
+    const a = await tlsProvider(
+      'a',
+      certs.self,
+      `Record-Route: <sip:127\\.0\\.0\\.1:${tlsPort};transport=tls;tr=[^>]*>[[:space:]]+Record-Route: <sip:127\\.0\\.0\\.1:${sipPort};transport=udp;`,
+      'provider-answer-hangup.xml',
+    );
+    const tr = await startTrunkroute({
+      routes: table([
+        {
+          id: 'a',
+          uri: `sip:127.0.0.1:${a.port};transport=tls`,
+          tls: { ca_file: certs.self.cert },
+        },
+      ]),
+      sipPort,
+      config: {
+        sip: {
+          listen: [`udp:127.0.0.1:${sipPort}`, `tls:127.0.0.1:${tlsPort}`],
+          tls: { cert_file: certs.trunkroute.cert, key_file: certs.trunkroute.key },
+        },
+      },
+    });
+    scene.onStop(() => tr.stop());
+    const caller = await scene.call(tr, { scenario: 'caller-call-hungup.xml' });
+    // The caller's scenario ends only after the provider's BYE reached it and it answered.
+    expect(caller.successfulCalls).toBe(1);
+    expect(caller.aborts).toEqual([]);
+    const provider = await providerResult(a);
+    // The provider got the 200 to its BYE back over its TLS connection.
     expect(provider.successfulCalls).toBe(1);
     expect(provider.aborts).toEqual([]);
   });
