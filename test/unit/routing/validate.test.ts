@@ -158,4 +158,28 @@ describe('route table validation', () => {
       `${file}: routes[2].priorty: unknown field "priorty"`,
     ]);
   });
+
+  it('check-config: a pinned CA file that cannot be read, and TLS gateways without a tls: listener', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trunkroute-tls-'));
+    const file = join(dir, 'routes.yaml');
+    writeFileSync(
+      file,
+      [
+        'providers:',
+        '  - id: plain',
+        '    gateways: [{ uri: "sip:198.51.100.10" }]',
+        '  - id: carrier',
+        '    gateways: [{ uri: "sips:198.51.100.11" }]',
+        `    tls: { ca_file: ${join(dir, 'missing-ca.pem')} }`,
+      ].join('\n'),
+    );
+    const r = checkConfig({
+      routesFile: file,
+      env: { TRUNKROUTE_SIP_LISTEN: 'udp:127.0.0.1:5060' },
+    });
+    expect(r.problems).toEqual([
+      `${file}: providers[1].tls.ca_file: cannot read ${join(dir, 'missing-ca.pem')}`,
+      `config: sip.listen: ${file} has TLS gateways (providers[1].gateways[0]) but no tls: listener for their in-dialog requests to come back to`,
+    ]);
+  });
 });
