@@ -264,16 +264,16 @@ export class TransportLayer implements SipTransport {
         this.log('tls certificate reload failed', { error: (err as Error).message });
       }
     };
-    this.stopWatching = watchFiles(
-      [files.certFile, files.keyFile],
-      files.reloadIntervalMs ?? 1000,
-      () => {
-        // Cert and key are usually written one after the other: load once both settled.
-        clearTimeout(pending);
-        pending = setTimeout(reload, 100);
-        pending.unref();
-      },
-    );
+    const stop = watchFiles([files.certFile, files.keyFile], files.reloadIntervalMs ?? 1000, () => {
+      // Cert and key are usually written one after the other: load once both settled.
+      clearTimeout(pending);
+      pending = setTimeout(reload, 100);
+      pending.unref();
+    });
+    this.stopWatching = () => {
+      stop();
+      clearTimeout(pending);
+    };
   }
 
   /** Worker mode: the port the other workers relay this worker's datagrams to. */
