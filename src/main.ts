@@ -64,6 +64,7 @@ export async function startServer(
         }
       : undefined,
     tlsCaFile: config.sip.tls.ca_file || undefined,
+    tlsReloadIntervalMs: config.sip.tls.reload_interval_ms,
     worker: worker && {
       ...worker,
       requestPort: config.workers.request_port_base

@@ -64,6 +64,8 @@ export interface TransportOptions {
    * for peers that do not pin their own (Endpoint.tls.caFile).
    */
   tlsCaFile?: string;
+  /** How often CA files in use are checked for a change (default 1 s). */
+  tlsReloadIntervalMs?: number;
   log?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -131,7 +133,7 @@ export class TransportLayer implements SipTransport {
   private link?: WorkerLink;
   /** tcp: and tls: listeners; a TLS server is a net.Server whose sockets are TLS. */
   private readonly tcp: Array<{ server: Server | TlsServer; local: Endpoint; family: 4 | 6 }> = [];
-  private readonly caFiles = new CaFileCache();
+  private readonly caFiles: CaFileCache;
   private stopWatching?: () => void;
   private readonly connections = new Map<string, Connection>();
   private readonly byKey = new Map<string, Connection>();
@@ -146,6 +148,7 @@ export class TransportLayer implements SipTransport {
     private readonly opts: TransportOptions = {},
   ) {
     this.maxSize = opts.maxMessageSize ?? 65536;
+    this.caFiles = new CaFileCache(opts.tlsReloadIntervalMs ?? 1000);
     this.log = opts.log ?? (() => {});
   }
 

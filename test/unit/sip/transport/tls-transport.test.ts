@@ -137,4 +137,31 @@ describe('TLS transport', () => {
     await client.t.send(options('z9hG4bKpin'), { ...dest, tls: { caFile: a.cert } });
     expect(await within(5000, () => server.got.length === 1)).toBe(true);
   });
+
+  it('a pinned CA file that changes is read again: the next connection trusts the new one', async () => {
+    const pinned = `${dir}/pinned.pem`;
+    copyFileSync(a.cert, pinned);
+    const first = await tlsLayer(a);
+    const second = await tlsLayer(b);
+    const client = await tlsLayer(a, { tlsReloadIntervalMs: 50 });
+    const to = (port: number) => ({
+      protocol: 'tls' as const,
+      address: '127.0.0.1',
+      port,
+      tls: { caFile: pinned },
+    });
+    await client.t.send(options('z9hG4bKfirst'), to(first.port));
+    await expect(client.t.send(options('z9hG4bKsecond0'), to(second.port))).rejects.toThrow();
+    copyFileSync(b.cert, pinned);
+    let sent = false;
+    for (let i = 1; i <= 100 && !sent; i++) {
+      sent = await client.t.send(options(`z9hG4bKsecond${i}`), to(second.port)).then(
+        () => true,
+        () => false,
+      );
+      if (!sent) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(sent).toBe(true);
+    expect(await within(5000, () => second.got.length === 1)).toBe(true);
+  });
 });
