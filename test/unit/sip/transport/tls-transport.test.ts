@@ -29,8 +29,9 @@ beforeAll(() => {
 async function tlsLayer(
   files: CertFiles,
   extra: Partial<ConstructorParameters<typeof TransportLayer>[1]> = {},
+  address = '127.0.0.1',
 ): Promise<{ t: TransportLayer; got: Inbound[]; port: number }> {
-  const t = new TransportLayer([{ protocol: 'tls', address: '127.0.0.1', port: 0 }], {
+  const t = new TransportLayer([{ protocol: 'tls', address, port: 0 }], {
     tlsServer: { certFile: files.cert, keyFile: files.key, reloadIntervalMs: 50 },
     connectTimeoutMs: 3000,
     ...extra,
@@ -163,5 +164,18 @@ describe('TLS transport', () => {
     }
     expect(sent).toBe(true);
     expect(await within(5000, () => second.got.length === 1)).toBe(true);
+  });
+
+  it('IPv6: a tls:[::1] listener, reached over TLS at ::1 (the certificate names IP ::1)', async () => {
+    const server = await tlsLayer(a, {}, '::1');
+    const client = await tlsLayer(b, {}, '::1');
+    await client.t.send(options('z9hG4bKsix'), {
+      protocol: 'tls',
+      address: '::1',
+      port: server.port,
+      tls: { caFile: a.cert },
+    });
+    expect(await within(5000, () => server.got.length === 1)).toBe(true);
+    expect(server.got[0]!.source).toMatchObject({ protocol: 'tls', address: '::1' });
   });
 });
