@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Makes sure the programs the end-to-end tests drive are installed: SIPp (Debian
-# package sip-tester) and redis-server. As root it installs what is missing with
+# package sip-tester), redis-server, and for the TLS tests stunnel4 and openssl
+# (Debian's SIPp is built without OpenSSL, so stunnel carries its TCP over TLS;
+# openssl makes the test certificates). As root it installs what is missing with
 # apt-get; otherwise it stops and says exactly what to install.
 set -euo pipefail
 
 missing=()
 command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v stunnel >/dev/null 2>&1 || missing+=(stunnel4)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${TRUNKROUTE_WITH_KAMAILIO:-0}" = "1" ]; then
   command -v kamailio >/dev/null 2>&1 || missing+=(kamailio)
 fi

@@ -17,7 +17,7 @@ import { runWorkerPool } from './cluster/worker-pool.js';
 import { workerFromEnv } from './cluster/worker-protocol.js';
 
 const USAGE = `usage:
-  trunkroute serve [--config FILE] [--routes FILE] [--listen udp:ADDR:PORT,tcp:ADDR:PORT] [--api-port N] [--log-level LEVEL]
+  trunkroute serve [--config FILE] [--routes FILE] [--listen udp:ADDR:PORT,tcp:ADDR:PORT,tls:ADDR:PORT] [--api-port N] [--log-level LEVEL]
   trunkroute check-config [--config FILE] [--routes FILE]
   trunkroute explain --routes FILE --destination NUMBER [--source IP] [--customer ID] [--seed N]
 

@@ -56,6 +56,15 @@ export async function startServer(
     tcpIdleTimeoutMs: config.sip.tcp_idle_timeout_ms,
     tcpMessageTimeoutMs: config.sip.tcp_message_timeout_ms,
     udpBufferBytes: config.sip.udp_buffer_bytes,
+    tlsServer: config.sip.tls.cert_file
+      ? {
+          certFile: config.sip.tls.cert_file,
+          keyFile: config.sip.tls.key_file,
+          reloadIntervalMs: config.sip.tls.reload_interval_ms,
+        }
+      : undefined,
+    tlsCaFile: config.sip.tls.ca_file || undefined,
+    tlsReloadIntervalMs: config.sip.tls.reload_interval_ms,
     worker: worker && {
       ...worker,
       requestPort: config.workers.request_port_base
@@ -63,8 +72,14 @@ export async function startServer(
         : 0,
     },
     // A handler defect caught at the transport boundary is an error, not debug noise.
-    log: (event, detail) =>
-      event.includes('handler error') ? log.error(detail, event) : log.debug(detail, event),
+    log: (event, detail) => {
+      if (event.includes('handler error')) log.error(detail, event);
+      // An operator wants to see a certificate swap, and above all one that failed.
+      else if (event === 'tls certificate reload failed' || event === 'tls connect failed')
+        log.warn(detail, event);
+      else if (event === 'tls certificate reloaded') log.info(detail, event);
+      else log.debug(detail, event);
+    },
   });
   await transport.start();
   const onPeers = (m: unknown): void => {

@@ -89,6 +89,15 @@ export const ENTITY_SCHEMAS: Record<string, JsonSchema> = {
       max_calls: int,
       max_cps: int,
       auth,
+      tls: {
+        type: 'object',
+        description: 'Certificate checks for the TLS gateways (docs/tls.md).',
+        properties: {
+          ca_file: { type: 'string', description: 'PEM CA bundle trusted alone (pinned).' },
+          server_name: { type: 'string', description: 'Name the certificate must carry.' },
+          verify: { type: 'boolean', description: 'false: no verification (lab only).' },
+        },
+      },
       enabled: { type: 'boolean' },
     },
     required: ['gateways'],

@@ -2,6 +2,7 @@ import convict from 'convict';
 import { existsSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { schema, type ServerConfig } from './schema.js';
+import { loadServerContext } from '../sip/transport/tls-files.js';
 
 export type { ServerConfig };
 
@@ -62,6 +63,18 @@ export function loadConfig(opts: LoadOptions = {}): LoadResult {
 /** Rules that tie settings together; each message names the setting to change. */
 function crossCheck(config: ServerConfig): string[] {
   const problems: string[] = [];
+  const tls = config.sip.tls;
+  if (config.sip.listen.some((l) => l.trim().startsWith('tls:'))) {
+    if (!tls.cert_file) problems.push('sip.tls.cert_file: a tls: listener in sip.listen needs it');
+    if (!tls.key_file) problems.push('sip.tls.key_file: a tls: listener in sip.listen needs it');
+    if (tls.cert_file && tls.key_file) {
+      try {
+        loadServerContext({ certFile: tls.cert_file, keyFile: tls.key_file });
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+    }
+  }
   const w = config.workers.count;
   if (w < 1) problems.push('workers.count: must be at least 1');
   if (w > 1) {
@@ -70,6 +83,10 @@ function crossCheck(config: ServerConfig): string[] {
     if (config.sip.listen.some((l) => l.startsWith('tcp:')))
       problems.push(
         `workers.count: ${w} workers serve UDP listeners only; remove the tcp: entries from sip.listen or set workers.count to 1`,
+      );
+    if (config.sip.listen.some((l) => l.startsWith('tls:')))
+      problems.push(
+        `workers.count: ${w} workers serve UDP listeners only; remove the tls: entries from sip.listen or set workers.count to 1`,
       );
     if (!config.redis.url)
       problems.push(

@@ -7,11 +7,11 @@ export interface ListenSpec {
 }
 
 /**
- * Parses one `sip.listen` entry: `udp:0.0.0.0:5060`, `tcp:[::1]:5060`.
+ * Parses one `sip.listen` entry: `udp:0.0.0.0:5060`, `tcp:[::1]:5060`, `tls:0.0.0.0:5061`.
  * Returns undefined when it is not of that form.
  */
 export function parseListenSpec(value: string): ListenSpec | undefined {
-  const m = /^(udp|tcp):(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const m = /^(udp|tcp|tls):(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
   if (!m) return undefined;
   const port = Number(m[4]);
   if (port > 65535) return undefined;
@@ -23,7 +23,7 @@ export function parseListen(value: string): ListenSpec {
   const spec = parseListenSpec(value);
   if (!spec)
     throw new Error(
-      `sip.listen: "${value}" is not of the form udp:ADDRESS:PORT or tcp:[IPv6]:PORT`,
+      `sip.listen: "${value}" is not of the form udp:ADDRESS:PORT, tcp:[IPv6]:PORT or tls:ADDRESS:PORT`,
     );
   return spec;
 }

@@ -5,10 +5,12 @@ convict.addFormat({
   name: 'listen-list',
   validate(value: unknown) {
     if (!Array.isArray(value) || value.length === 0)
-      throw new Error('must list at least one udp:ADDR:PORT or tcp:ADDR:PORT');
+      throw new Error('must list at least one udp:ADDR:PORT, tcp:ADDR:PORT or tls:ADDR:PORT');
     for (const v of value) {
       if (typeof v !== 'string' || !parseListenSpec(v)) {
-        throw new Error(`"${String(v)}" is not of the form udp:ADDRESS:PORT or tcp:[IPv6]:PORT`);
+        throw new Error(
+          `"${String(v)}" is not of the form udp:ADDRESS:PORT, tcp:[IPv6]:PORT or tls:ADDRESS:PORT`,
+        );
       }
     }
   },
@@ -40,7 +42,7 @@ convict.addFormat({
 export const schema = {
   sip: {
     listen: {
-      doc: 'SIP listening sockets: udp:ADDRESS:PORT and tcp:ADDRESS:PORT entries (IPv6 as udp:[::1]:5060).',
+      doc: 'SIP listening sockets: udp:ADDRESS:PORT, tcp:ADDRESS:PORT and tls:ADDRESS:PORT entries (IPv6 as udp:[::1]:5060; TLS usually on 5061, with sip.tls.cert_file and sip.tls.key_file).',
       format: 'listen-list',
       default: ['udp:0.0.0.0:5060', 'tcp:0.0.0.0:5060'],
       env: 'TRUNKROUTE_SIP_LISTEN',
@@ -98,6 +100,32 @@ export const schema = {
       format: 'nat',
       default: 4194304,
       env: 'TRUNKROUTE_SIP_UDP_BUFFER_BYTES',
+    },
+    tls: {
+      cert_file: {
+        doc: 'PEM certificate (chain) the tls: listeners present; required with a tls: listener. Re-read when it changes: new connections get the new one, a file that does not load is logged and the old one stays.',
+        format: String,
+        default: '',
+        env: 'TRUNKROUTE_SIP_TLS_CERT_FILE',
+      },
+      key_file: {
+        doc: 'PEM private key of sip.tls.cert_file; required with a tls: listener. Re-read with it.',
+        format: String,
+        default: '',
+        env: 'TRUNKROUTE_SIP_TLS_KEY_FILE',
+      },
+      ca_file: {
+        doc: 'PEM CA bundle trusted for outgoing TLS to providers in addition to the default CA store (a provider with its own tls.ca_file trusts only that one). Empty = the default store only.',
+        format: String,
+        default: '',
+        env: 'TRUNKROUTE_SIP_TLS_CA_FILE',
+      },
+      reload_interval_ms: {
+        doc: 'How often the certificate, key and CA files are checked for a change.',
+        format: 'nat',
+        default: 1000,
+        env: 'TRUNKROUTE_SIP_TLS_RELOAD_INTERVAL_MS',
+      },
     },
   },
   proxy: {
@@ -362,6 +390,7 @@ export interface ServerConfig {
     tcp_idle_timeout_ms: number;
     tcp_message_timeout_ms: number;
     udp_buffer_bytes: number;
+    tls: { cert_file: string; key_file: string; ca_file: string; reload_interval_ms: number };
   };
   proxy: {
     mode: 'proxy' | 'redirect';

@@ -227,7 +227,7 @@ export class CallContext {
     const attempt = branch.attempt;
     if (!credentials) branch.startedAt = this.deps.clock.now();
     const uri = parseUri(attempt.requestUri);
-    const dest = uri && uriEndpoint(uri);
+    const dest = uri && uriEndpoint(uri, attempt.gateway.tls);
     if (!dest) {
       this.branchFailed(branch, { kind: 'transport_error' });
       return;
@@ -250,7 +250,12 @@ export class CallContext {
     if (this.deps.recordRoute || credentials) {
       this.dialogToken ??= this.deps.identity.dialogToken(this.callId);
       const inner = this.deps.identity.recordRoute(this.upstream, this.dialogToken, cseqMark);
-      const outer = this.deps.identity.recordRoute(dest, this.dialogToken, cseqMark);
+      const outer = this.deps.identity.recordRoute(
+        dest,
+        this.dialogToken,
+        cseqMark,
+        uri.scheme === 'sips',
+      );
       req.prepend('Record-Route', inner);
       if (outer !== inner) req.prepend('Record-Route', outer);
     }

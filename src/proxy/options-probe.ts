@@ -22,7 +22,7 @@ export function optionsProbe(
   return (gateway: Gateway, timeoutMs: number) =>
     new Promise((resolve) => {
       const uri = parseUri(gateway.uri);
-      const dest = uri && uriEndpoint(uri);
+      const dest = uri && uriEndpoint(uri, gateway.tls);
       if (!dest) {
         resolve('transport_error');
         return;

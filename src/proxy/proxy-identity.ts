@@ -44,7 +44,7 @@ export class ProxyIdentity {
     this.ownHosts.add('::1');
     this.ownHosts.add('localhost');
     if (advertised) this.ownHosts.add(advertised);
-    for (const p of ['udp', 'tcp'] as const) {
+    for (const p of ['udp', 'tcp', 'tls'] as const) {
       for (const fam of [4, 6] as const) {
         for (const ep of [transport.localEndpoint(p, fam), transport.requestEndpoint?.(p, fam)]) {
           if (!ep) continue;
@@ -90,10 +90,16 @@ export class ProxyIdentity {
    * `token` (dialogToken of the call) comes back in the Route of every request
    * of the dialog: the proof that we put that Route there.
    */
-  recordRoute(peer: Endpoint, token?: string, cseqMark?: string): string {
+  recordRoute(peer: Endpoint, token?: string, cseqMark?: string, sips = false): string {
+    // Towards a TLS peer the entry names our TLS listener, so the dialog's requests
+    // from that side come back over TLS (RFC 5658 when the sides differ).
     const me = this.local(peer.protocol, peer);
     const tr = token ? `;tr=${token}` : '';
     const cs = cseqMark ? `;cs=${cseqMark}` : '';
+    // RFC 3261 16.6 step 4: a sips Request-URI gets a sips Record-Route; RFC 5630
+    // 3.1.1: sips already means TLS, so no transport parameter.
+    if (sips && peer.protocol === 'tls')
+      return `<sips:${bracket(me.address)}:${me.port}${tr}${cs};lr>`;
     return `<sip:${bracket(me.address)}:${me.port};transport=${peer.protocol}${tr}${cs};lr>`;
   }
 

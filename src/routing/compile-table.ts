@@ -16,6 +16,8 @@ export interface GatewayTemplate {
   key: string;
   /** "@198.51.100.10:5060" (+ ";transport=tcp"): the Request-URI after the number. */
   hostPart: string;
+  /** "sip:" or "sips:": the Request-URI before the number. */
+  scheme: string;
   /** The same small integer for the same key in the whole table: duplicate checks without strings. */
   id: number;
   /** The gateway's credentials, else its provider's: what answers a 401/407 from it. */
@@ -117,8 +119,20 @@ export function compileTable(table: RouteTable, version = 0): CompiledTable {
         gatewayIds.set(key, id);
       }
       const host = gateway.host.includes(':') ? `[${gateway.host}]` : gateway.host;
-      const hostPart = `@${host}:${gateway.port}${gateway.transport === 'tcp' ? ';transport=tcp' : ''}`;
-      return { gateway, key, hostPart, id, auth: gateway.auth ?? p.auth };
+      // sips: carries TLS in its scheme (RFC 5630); sip: names tcp and tls in a parameter.
+      const param =
+        gateway.scheme !== 'sips' && gateway.transport !== 'udp'
+          ? `;transport=${gateway.transport}`
+          : '';
+      const hostPart = `@${host}:${gateway.port}${param}`;
+      return {
+        gateway,
+        key,
+        hostPart,
+        scheme: `${gateway.scheme ?? 'sip'}:`,
+        id,
+        auth: gateway.auth ?? p.auth,
+      };
     }),
   );
 

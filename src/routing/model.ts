@@ -3,15 +3,29 @@ import type { Credentials } from './credentials.js';
 
 /** A provider's SIP endpoint. */
 export interface Gateway {
-  /** As configured: `sip:198.51.100.10:5060;transport=udp`. */
+  /** As configured: `sip:198.51.100.10:5060;transport=udp`, or `sips:host[:port]`. */
   uri: string;
+  /** sips: the Request-URI keeps the sips scheme (RFC 5630); absent = sip. */
+  scheme?: 'sip' | 'sips';
   /** IPv6 without brackets. */
   host: string;
   port: number;
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | 'tls';
   weight: number;
   /** Digest credentials for this gateway, over the provider's. */
   auth?: Credentials;
+  /** The provider's `tls` settings, copied onto each of its TLS gateways. */
+  tls?: GatewayTls;
+}
+
+/** How trunkroute verifies a provider's TLS certificate (docs/tls.md). */
+export interface GatewayTls {
+  /** PEM bundle that alone is trusted for this provider (a pinned CA). */
+  ca_file?: string;
+  /** The name the certificate must carry (and SNI); default the gateway host. */
+  server_name?: string;
+  /** false: no verification at all (lab use). Default true. */
+  verify?: boolean;
 }
 
 export interface Provider {
@@ -33,6 +47,8 @@ export interface Provider {
   breaker?: BreakerOverride;
   /** Digest credentials answering a 401/407 from this provider's gateways. */
   auth?: Credentials;
+  /** Certificate checks for its TLS gateways (transport=tls or sips:). */
+  tls?: GatewayTls;
   enabled: boolean;
 }
 

@@ -396,7 +396,7 @@ function plan(
         gateway: g.gateway,
         gatewayKey: g.key,
         number: manipulated,
-        requestUri: `sip:${manipulated}${g.hostPart}`,
+        requestUri: `${g.scheme}${manipulated}${g.hostPart}`,
         tier: s.tier[k]!,
         fork: routeInfo[ri * ROUTE_STRIDE + FLAGS]! & PARALLEL ? 'parallel' : 'serial',
         tryingTimeoutMs: template.tryingTimeoutMs,

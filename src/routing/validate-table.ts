@@ -7,6 +7,7 @@ import {
   type Day,
   type Destination,
   type BreakerOverride,
+  type GatewayTls,
   type Gateway,
   type Group,
   type Pattern,
@@ -36,6 +37,8 @@ type Obj = Record<string, unknown>;
 const DAYS: readonly Day[] = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const DIAL_PREFIX = /^\+?[0-9*#]+$/;
+const HOST_NAME =
+  /^(?:[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$|^[0-9A-Fa-f:.]+$/;
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 /** Collects every error; the table is returned only when there is none. */
@@ -232,6 +235,28 @@ class Checker {
     return new Credentials(username, password, realm);
   }
 
+  /** A provider's certificate checks (docs/tls.md). */
+  tls(o: Obj, path: string): GatewayTls | undefined {
+    const p = join(path, 'tls');
+    if (o.tls === undefined || o.tls === null) return undefined;
+    const to = this.obj(o.tls, p);
+    if (!to) return undefined;
+    this.known(to, p, ['ca_file', 'server_name', 'verify']);
+    const caFile = this.str(to, 'ca_file', p);
+    if (caFile !== undefined && !caFile.trim()) this.err(join(p, 'ca_file'), 'must not be empty');
+    const serverName = this.str(to, 'server_name', p);
+    if (serverName !== undefined && !HOST_NAME.test(serverName))
+      this.err(join(p, 'server_name'), `"${serverName}" is not a host name or address`);
+    const verify = this.bool(to, 'verify', p, true);
+    if (!verify && caFile !== undefined)
+      this.err(join(p, 'verify'), 'false contradicts ca_file (a pinned CA is only used to verify)');
+    const out: GatewayTls = {};
+    if (caFile) out.ca_file = caFile;
+    if (serverName) out.server_name = serverName;
+    if (!verify) out.verify = false;
+    return out;
+  }
+
   breaker(o: Obj, path: string): BreakerOverride | undefined {
     const p = join(path, 'breaker');
     if (o.breaker === undefined || o.breaker === null) return undefined;
@@ -267,26 +292,35 @@ function gateway(c: Checker, raw: unknown, path: string): Gateway | undefined {
   const uri = c.str(g, 'uri', path, { required: true });
   const weight = c.int(g, 'weight', path, { def: 1, positive: true }) ?? 1;
   if (uri === undefined) return undefined;
-  const m = /^sip:(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?((?:;[^;]*)*)$/.exec(
+  const m = /^(sips?):(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?((?:;[^;]*)*)$/i.exec(
     uri.trim(),
   );
   if (!m) {
-    c.err(join(path, 'uri'), `"${uri}" is not a gateway URI (sip:host[:port][;transport=udp|tcp])`);
+    c.err(
+      join(path, 'uri'),
+      `"${uri}" is not a gateway URI (sip:host[:port][;transport=udp|tcp|tls] or sips:host[:port])`,
+    );
     return undefined;
   }
-  const port = m[3] ? Number(m[3]) : 5060;
-  if (port < 1 || port > 65535) c.err(join(path, 'uri'), `port ${port} out of range`);
-  let transport: 'udp' | 'tcp' = 'udp';
-  for (const p of (m[4] ?? '').split(';').filter(Boolean)) {
+  const scheme = m[1]!.toLowerCase() === 'sips' ? 'sips' : 'sip';
+  // RFC 5630 3.1: sips means TLS on every hop.
+  let transport: Gateway['transport'] = scheme === 'sips' ? 'tls' : 'udp';
+  for (const p of (m[5] ?? '').split(';').filter(Boolean)) {
     const [k, v] = p.split('=');
     if (k?.toLowerCase() !== 'transport') continue;
     const t = (v ?? '').toLowerCase();
-    if (t === 'udp' || t === 'tcp') transport = t;
-    else c.err(join(path, 'uri'), `transport "${v}" is not supported (udp or tcp)`);
+    if (scheme === 'sips' && t !== 'tls')
+      c.err(join(path, 'uri'), `transport "${v}" contradicts sips: (always TLS)`);
+    else if (t === 'udp' || t === 'tcp' || t === 'tls') transport = t;
+    else c.err(join(path, 'uri'), `transport "${v}" is not supported (udp, tcp or tls)`);
   }
+  // RFC 3261 19.1.2: 5061 is the default port of TLS.
+  const port = m[4] ? Number(m[4]) : transport === 'tls' ? 5061 : 5060;
+  if (port < 1 || port > 65535) c.err(join(path, 'uri'), `port ${port} out of range`);
   return {
     uri: uri.trim(),
-    host: (m[1] ?? m[2])!,
+    scheme,
+    host: (m[2] ?? m[3])!,
     port,
     transport,
     weight,
@@ -390,15 +424,22 @@ export function validateTable(raw: unknown): ValidationResult {
       'probe',
       'breaker',
       'auth',
+      'tls',
       'enabled',
     ]);
     const id = c.id(o, path, providerIds, 'provider');
     const gws = c.list(o, 'gateways', path, true);
     if (Array.isArray(o.gateways) && gws.length === 0)
       c.err(join(path, 'gateways'), 'needs at least one gateway');
+    const tls = c.tls(o, path);
     const gateways = gws
       .map((g, j) => gateway(c, g, `${path}.gateways[${j}]`))
       .filter((g): g is Gateway => g !== undefined);
+    if (tls) {
+      if (gateways.length && !gateways.some((g) => g.transport === 'tls'))
+        c.err(join(path, 'tls'), 'the provider has no TLS gateway (transport=tls or sips:)');
+      for (const g of gateways) if (g.transport === 'tls') g.tls = tls;
+    }
     const prefix = c.str(o, 'prefix', path, { def: '' })!;
     if (prefix && !DIAL_PREFIX.test(prefix))
       c.err(join(path, 'prefix'), `"${prefix}" is not a dialling prefix`);
@@ -415,6 +456,7 @@ export function validateTable(raw: unknown): ValidationResult {
       probe: c.probe(o, path),
       breaker: c.breaker(o, path),
       auth: c.auth(o, path),
+      tls,
       enabled: c.bool(o, 'enabled', path, true),
     });
   });

@@ -15,8 +15,11 @@ export function responseDestination(m: SipMessage): Endpoint | undefined {
   const rport = via.params.get('rport');
   const address =
     typeof received === 'string' && received ? received.replace(/^\[|\]$/g, '') : via.host;
+  const protocol = via.transport === 'UDP' ? 'udp' : via.transport === 'TLS' ? 'tls' : 'tcp';
+  // RFC 3261 19.1.2: a TLS sent-by without a port means 5061.
   const port =
-    typeof rport === 'string' && /^\d+$/.test(rport) ? Number(rport) : (via.port ?? 5060);
-  const protocol = via.transport === 'UDP' ? 'udp' : 'tcp';
+    typeof rport === 'string' && /^\d+$/.test(rport)
+      ? Number(rport)
+      : (via.port ?? (protocol === 'tls' ? 5061 : 5060));
   return { protocol, address, port };
 }

@@ -1,6 +1,14 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
+import {
+  checkServerIdentity,
+  connect as tlsConnect,
+  createServer as createTlsServer,
+  rootCertificates,
+  type ConnectionOptions,
+  type Server as TlsServer,
+} from 'node:tls';
 import { createResponse } from '../message/create-response.js';
 import { parseMessage } from '../message/parse-message.js';
 import { serializeMessage } from '../message/serialize.js';
@@ -9,6 +17,7 @@ import { StreamFramer } from '../message/stream-framer.js';
 import { responseProblem } from '../message/validate-request.js';
 import { formatVia, parseVia } from '../message/via.js';
 import type { Endpoint, Inbound, SipTransport, TransportProtocol } from './types.js';
+import { CaFileCache, loadServerContext, watchFiles, type TlsServerFiles } from './tls-files.js';
 import { callIdOwner } from './call-id-owner.js';
 import { WorkerLink } from './worker-link.js';
 
@@ -48,6 +57,15 @@ export interface TransportOptions {
    * them come straight back here.
    */
   worker?: { index: number; count: number; key: string; requestPort: number };
+  /** The certificate of the tls: listeners (required when there is one). */
+  tlsServer?: TlsServerFiles;
+  /**
+   * A PEM bundle trusted for outgoing TLS in addition to Node's default CA store,
+   * for peers that do not pin their own (Endpoint.tls.caFile).
+   */
+  tlsCaFile?: string;
+  /** How often CA files in use are checked for a change (default 1 s). */
+  tlsReloadIntervalMs?: number;
   log?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -64,6 +82,8 @@ export interface TransportCounters {
 
 interface Connection {
   id: string;
+  /** tcp, or tls: the same framing and reuse over a TLS socket. */
+  protocol: 'tcp' | 'tls';
   socket: Socket;
   framer: StreamFramer;
   keys: Set<string>;
@@ -71,7 +91,9 @@ interface Connection {
   partialSince?: number;
 }
 
-const keyOf = (address: string, port: number): string => `${address}|${port}`;
+/** Connection reuse key: a TLS destination never reuses a plain TCP connection. */
+const keyOf = (protocol: TransportProtocol, address: string, port: number): string =>
+  `${protocol}|${address}|${port}`;
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
@@ -91,7 +113,7 @@ function literalLookup(
 }
 
 /**
- * RFC 3261 §18 over UDP and TCP, IPv4 and IPv6: parses what arrives, stamps
+ * RFC 3261 §18 over UDP, TCP and TLS (26.2), IPv4 and IPv6: parses what arrives, stamps
  * received/rport (RFC 3581), answers unparseable requests with a stateless 400,
  * reuses TCP connections both ways, and never lets a bad peer crash the process.
  */
@@ -109,7 +131,10 @@ export class TransportLayer implements SipTransport {
   /** Worker mode: where our requests leave from (one per UDP listener). */
   private readonly udpRequest: Array<{ socket: UdpSocket; local: Endpoint; family: 4 | 6 }> = [];
   private link?: WorkerLink;
-  private readonly tcp: Array<{ server: Server; local: Endpoint; family: 4 | 6 }> = [];
+  /** tcp: and tls: listeners; a TLS server is a net.Server whose sockets are TLS. */
+  private readonly tcp: Array<{ server: Server | TlsServer; local: Endpoint; family: 4 | 6 }> = [];
+  private readonly caFiles: CaFileCache;
+  private stopWatching?: () => void;
   private readonly connections = new Map<string, Connection>();
   private readonly byKey = new Map<string, Connection>();
   private readonly connecting = new Map<string, Promise<Connection>>();
@@ -123,6 +148,7 @@ export class TransportLayer implements SipTransport {
     private readonly opts: TransportOptions = {},
   ) {
     this.maxSize = opts.maxMessageSize ?? 65536;
+    this.caFiles = new CaFileCache(opts.tlsReloadIntervalMs ?? 1000);
     this.log = opts.log ?? (() => {});
   }
 
@@ -171,7 +197,9 @@ export class TransportLayer implements SipTransport {
           this.udpRequest.push({ socket: own, local: ownLocal, family });
         }
       } else {
-        const server = createServer((socket) => this.adopt(socket));
+        const protocol = spec.protocol;
+        const server =
+          protocol === 'tls' ? this.tlsServer() : createServer((socket) => this.adopt(socket));
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen({ port: spec.port, host: spec.address, ipv6Only: family === 6 }, () => {
@@ -182,9 +210,10 @@ export class TransportLayer implements SipTransport {
         server.on('error', (err) => this.log('tcp server error', { error: String(err) }));
         const addr = server.address();
         const port = typeof addr === 'object' && addr ? addr.port : spec.port;
-        this.tcp.push({ server, local: { protocol: 'tcp', address: spec.address, port }, family });
+        this.tcp.push({ server, local: { protocol, address: spec.address, port }, family });
       }
     }
+    this.watchCertificate();
     const worker = this.opts.worker;
     if (worker) {
       this.link = new WorkerLink(
@@ -199,6 +228,55 @@ export class TransportLayer implements SipTransport {
       );
       await this.link.start();
     }
+  }
+
+  /** A tls: listener: the TCP listener's code path behind a TLS handshake (RFC 3261 26.2). */
+  private tlsServer(): TlsServer {
+    const files = this.opts.tlsServer;
+    if (!files) throw new Error('sip.tls.cert_file: a tls: listener needs a certificate and key');
+    const { cert, key } = loadServerContext(files);
+    const server = createTlsServer(
+      // The handshake is bounded like a connect; a peer that never finishes it is dropped.
+      { cert, key, handshakeTimeout: this.opts.connectTimeoutMs ?? 5000 },
+      (socket) => this.adopt(socket, 'tls'),
+    );
+    server.on('tlsClientError', (err, socket) =>
+      this.log('tls handshake failed', {
+        error: String(err),
+        peer: `${normalise(socket.remoteAddress)}:${socket.remotePort ?? 0}`,
+      }),
+    );
+    return server;
+  }
+
+  /**
+   * New connections get a renewed certificate without a restart; a file that
+   * does not load is logged and the certificate in use stays.
+   */
+  private watchCertificate(): void {
+    const files = this.opts.tlsServer;
+    const servers = this.tcp.filter((t) => t.local.protocol === 'tls');
+    if (!files || !servers.length) return;
+    let pending: NodeJS.Timeout | undefined;
+    const reload = (): void => {
+      try {
+        const { cert, key } = loadServerContext(files);
+        for (const s of servers) (s.server as TlsServer).setSecureContext({ cert, key });
+        this.log('tls certificate reloaded', { cert_file: files.certFile });
+      } catch (err) {
+        this.log('tls certificate reload failed', { error: (err as Error).message });
+      }
+    };
+    const stop = watchFiles([files.certFile, files.keyFile], files.reloadIntervalMs ?? 1000, () => {
+      // Cert and key are usually written one after the other: load once both settled.
+      clearTimeout(pending);
+      pending = setTimeout(reload, 100);
+      pending.unref();
+    });
+    this.stopWatching = () => {
+      stop();
+      clearTimeout(pending);
+    };
   }
 
   /** Worker mode: the port the other workers relay this worker's datagrams to. */
@@ -245,7 +323,8 @@ export class TransportLayer implements SipTransport {
   }
 
   localEndpoint(protocol: TransportProtocol, family?: 4 | 6): Endpoint | undefined {
-    const list = protocol === 'udp' ? this.udp : this.tcp;
+    const list =
+      protocol === 'udp' ? this.udp : this.tcp.filter((l) => l.local.protocol === protocol);
     const hit = list.find((l) => family === undefined || l.family === family) ?? list[0];
     return hit?.local;
   }
@@ -266,7 +345,7 @@ export class TransportLayer implements SipTransport {
   }
 
   isReliable(protocol: TransportProtocol): boolean {
-    return protocol === 'tcp';
+    return protocol !== 'udp';
   }
 
   async send(message: SipMessage, destination: Endpoint, connectionId?: string): Promise<void> {
@@ -274,7 +353,7 @@ export class TransportLayer implements SipTransport {
     if (destination.protocol === 'udp') return this.sendUdp(data, destination, message.isRequest);
     const conn =
       (connectionId ? this.connections.get(connectionId) : undefined) ??
-      this.byKey.get(keyOf(destination.address, destination.port)) ??
+      this.byKey.get(keyOf(destination.protocol, destination.address, destination.port)) ??
       (await this.connectTo(destination));
     await new Promise<void>((resolve, reject) => {
       conn.socket.write(data, (err) => (err ? reject(err) : resolve()));
@@ -284,6 +363,8 @@ export class TransportLayer implements SipTransport {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.stopWatching?.();
+    this.caFiles.close();
     for (const c of this.connections.values()) c.socket.destroy();
     await this.link?.close();
     await Promise.all([
@@ -314,7 +395,7 @@ export class TransportLayer implements SipTransport {
   }
 
   private connectTo(dest: Endpoint): Promise<Connection> {
-    const key = keyOf(dest.address, dest.port);
+    const key = keyOf(dest.protocol, dest.address, dest.port);
     let pending = this.connecting.get(key);
     if (pending) return pending;
     pending = new Promise<Connection>((resolve, reject) => {
@@ -322,16 +403,31 @@ export class TransportLayer implements SipTransport {
         reject(new Error('transport closed'));
         return;
       }
-      const socket = connect({ host: dest.address, port: dest.port });
+      const tls = dest.protocol === 'tls';
+      let socket: Socket;
+      try {
+        socket = tls
+          ? tlsConnect(this.tlsClientOptions(dest))
+          : connect({ host: dest.address, port: dest.port });
+      } catch (err) {
+        // An unreadable CA file: this attempt fails like a refused connection.
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      // For TLS the deadline covers the handshake too.
       const timer = setTimeout(() => {
         socket.destroy(new Error(`connect to ${dest.address}:${dest.port} timed out`));
       }, this.opts.connectTimeoutMs ?? 5000);
-      socket.once('connect', () => {
+      // A certificate that does not verify is an 'error' before secureConnect
+      // (rejectUnauthorized): the same transport error as a refused connect.
+      socket.once(tls ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
-        resolve(this.adopt(socket, key));
+        resolve(this.adopt(socket, tls ? 'tls' : 'tcp', key));
       });
       socket.once('error', (err) => {
         clearTimeout(timer);
+        // Why a TLS attempt failed (a certificate that does not verify) is worth a line.
+        if (tls) this.log('tls connect failed', { error: String(err), peer: dest });
         reject(err);
       });
     }).finally(() => this.connecting.delete(key));
@@ -339,24 +435,52 @@ export class TransportLayer implements SipTransport {
     return pending;
   }
 
-  /** Registers a TCP connection (accepted or opened) and reads SIP from it. */
-  private adopt(socket: Socket, key?: string): Connection {
+  /**
+   * RFC 5922 / RFC 5630: the peer's certificate must name the host we meant
+   * (Node's checkServerIdentity checks DNS and IP subjectAltNames); the trust
+   * anchors are the provider's pinned CA, else Node's store plus sip.tls.ca_file.
+   */
+  private tlsClientOptions(dest: Endpoint): ConnectionOptions {
+    const o = dest.tls ?? {};
+    const serverName = o.serverName ?? dest.address;
+    const ca = o.caFile
+      ? this.caFiles.get(o.caFile)
+      : this.opts.tlsCaFile
+        ? [...rootCertificates, this.caFiles.get(this.opts.tlsCaFile).toString()]
+        : undefined;
+    return {
+      host: dest.address,
+      port: dest.port,
+      // RFC 6066: SNI carries names only, never an IP literal.
+      servername: isIP(serverName) ? undefined : serverName,
+      ca,
+      rejectUnauthorized: o.verify !== false,
+      checkServerIdentity: (_host, cert) => checkServerIdentity(serverName, cert),
+    };
+  }
+
+  /** Registers a TCP or TLS connection (accepted or opened) and reads SIP from it. */
+  private adopt(socket: Socket, protocol: 'tcp' | 'tls' = 'tcp', key?: string): Connection {
     const conn: Connection = {
-      id: `tcp${this.nextId++}`,
+      id: `${protocol}${this.nextId++}`,
+      protocol,
       socket,
       framer: new StreamFramer({ maxSize: this.maxSize }),
       keys: new Set(),
     };
     this.connections.set(conn.id, conn);
     this.counters.tcpConnections++;
-    this.alias(conn, key ?? keyOf(normalise(socket.remoteAddress), socket.remotePort ?? 0));
+    this.alias(
+      conn,
+      key ?? keyOf(protocol, normalise(socket.remoteAddress), socket.remotePort ?? 0),
+    );
     const local: Endpoint = {
-      protocol: 'tcp',
+      protocol,
       address: normalise(socket.localAddress),
       port: socket.localPort ?? 0,
     };
     const source: Endpoint = {
-      protocol: 'tcp',
+      protocol,
       address: normalise(socket.remoteAddress),
       port: socket.remotePort ?? 0,
     };
@@ -455,8 +579,15 @@ export class TransportLayer implements SipTransport {
       req.removeFirstValue('via');
       req.prepend('Via', formatVia(via));
     }
-    // Responses sent "to the Via" over TCP find this connection too.
-    if (conn) this.alias(conn, keyOf(via.host, via.port ?? 5060));
+    // Responses and requests sent "to the Via" over TCP or TLS find this connection
+    // too. A plain TCP connection is never aliased as TLS, whatever its Via says; a
+    // TLS one whose Via says TCP (a client behind a TLS tunnel) serves both.
+    if (conn) {
+      const port = via.port ?? (conn.protocol === 'tls' ? 5061 : 5060);
+      if (conn.protocol === 'tls') this.alias(conn, keyOf('tls', via.host, port));
+      if (conn.protocol === 'tcp' || via.transport !== 'TLS')
+        this.alias(conn, keyOf('tcp', via.host, via.port ?? 5060));
+    }
     return true;
   }
 

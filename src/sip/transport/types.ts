@@ -1,12 +1,25 @@
 import type { SipMessage } from '../message/sip-message.js';
 
-export type TransportProtocol = 'udp' | 'tcp';
+/** RFC 3261 18: TLS is the TCP transport over a TLS socket (RFC 3261 26.2). */
+export type TransportProtocol = 'udp' | 'tcp' | 'tls';
+
+/** How an outgoing TLS connection checks its peer (RFC 5922: the certificate names the host). */
+export interface TlsPeerOptions {
+  /** PEM bundle trusted instead of the default CA store (a pinned CA). */
+  caFile?: string;
+  /** Name sent in SNI and matched against the certificate; default the host. */
+  serverName?: string;
+  /** false: accept any certificate (testing only). Default true. */
+  verify?: boolean;
+}
 
 /** One end of a SIP hop. IPv6 addresses are written without brackets here. */
 export interface Endpoint {
   protocol: TransportProtocol;
   address: string;
   port: number;
+  /** For protocol tls, when we open the connection: how the peer is verified. */
+  tls?: TlsPeerOptions;
 }
 
 /** A parsed message as it came off the wire, with where it came from. */

@@ -80,11 +80,47 @@ describe('route table validation', () => {
     ],
     [
       { providers: [{ id: 'a', gateways: [{ uri: 'http://x' }] }] },
-      'providers[0].gateways[0].uri: "http://x" is not a gateway URI (sip:host[:port][;transport=udp|tcp])',
+      'providers[0].gateways[0].uri: "http://x" is not a gateway URI (sip:host[:port][;transport=udp|tcp|tls] or sips:host[:port])',
     ],
     [
       { providers: [{ id: 'a', gateways: [{ uri: 'sip:198.51.100.1;transport=sctp' }] }] },
-      'providers[0].gateways[0].uri: transport "sctp" is not supported (udp or tcp)',
+      'providers[0].gateways[0].uri: transport "sctp" is not supported (udp, tcp or tls)',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: [{ uri: 'sips:198.51.100.1;transport=udp' }] }] },
+      'providers[0].gateways[0].uri: transport "udp" contradicts sips: (always TLS)',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: [{ uri: 'sips:h.example' }], tls: { ca: 'x' } }] },
+      'providers[0].tls.ca: unknown field "ca"',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: [{ uri: 'sips:h.example' }], tls: { verify: 'no' } }] },
+      'providers[0].tls.verify: must be true or false',
+    ],
+    [
+      {
+        providers: [
+          {
+            id: 'a',
+            gateways: [{ uri: 'sips:h.example' }],
+            tls: { verify: false, ca_file: '/ca.pem' },
+          },
+        ],
+      },
+      'providers[0].tls.verify: false contradicts ca_file (a pinned CA is only used to verify)',
+    ],
+    [
+      {
+        providers: [
+          { id: 'a', gateways: [{ uri: 'sips:h.example' }], tls: { server_name: 'a b' } },
+        ],
+      },
+      'providers[0].tls.server_name: "a b" is not a host name or address',
+    ],
+    [
+      { providers: [{ id: 'a', gateways: gw, tls: { ca_file: '/ca.pem' } }] },
+      'providers[0].tls: the provider has no TLS gateway (transport=tls or sips:)',
     ],
     [
       { providers: [{ id: 'a', gateways: gw, failover: { on: ['5xx', 'sometimes'] } }] },
@@ -140,6 +176,30 @@ describe('route table validation', () => {
       `${file}: routes[0].provider_id: unknown provider "telnx"`,
       `${file}: routes[1].metric: must be greater than 0 (got 0)`,
       `${file}: routes[2].priorty: unknown field "priorty"`,
+    ]);
+  });
+
+  it('check-config: a pinned CA file that cannot be read, and TLS gateways without a tls: listener', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'trunkroute-tls-'));
+    const file = join(dir, 'routes.yaml');
+    writeFileSync(
+      file,
+      [
+        'providers:',
+        '  - id: plain',
+        '    gateways: [{ uri: "sip:198.51.100.10" }]',
+        '  - id: carrier',
+        '    gateways: [{ uri: "sips:198.51.100.11" }]',
+        `    tls: { ca_file: ${join(dir, 'missing-ca.pem')} }`,
+      ].join('\n'),
+    );
+    const r = checkConfig({
+      routesFile: file,
+      env: { TRUNKROUTE_SIP_LISTEN: 'udp:127.0.0.1:5060' },
+    });
+    expect(r.problems).toEqual([
+      `${file}: providers[1].tls.ca_file: cannot read ${join(dir, 'missing-ca.pem')}`,
+      `config: sip.listen: ${file} has TLS gateways (providers[1].gateways[0]) but no tls: listener for their in-dialog requests to come back to`,
     ]);
   });
 });
