@@ -108,8 +108,9 @@ async function trunkroute(
   routes: object,
   sipTls: Record<string, unknown> = {},
   tlsPort?: number,
+  udpPort?: number,
 ): Promise<TrunkrouteProcess & { tlsPort: number }> {
-  const sipPort = await freePort('both');
+  const sipPort = udpPort ?? (await freePort('both'));
   const port = tlsPort ?? (await freePort('tcp'));
   const tr = await startTrunkroute({
     routes,
@@ -191,23 +192,18 @@ describe('TLS transport (real SIPp through stunnel)', () => {
       certs.self,
       `Record-Route: <sip:127\\.0\\.0\\.1:${tlsPort};transport=tls;tr=[^>]*>[[:space:]]+Record-Route: <sip:127\\.0\\.0\\.1:${sipPort};transport=udp;`,
     );
-    const tr = await startTrunkroute({
-      routes: table([
+    const tr = await trunkroute(
+      table([
         {
           id: 'a',
           uri: `sip:127.0.0.1:${a.port};transport=tls`,
           tls: { ca_file: certs.self.cert },
         },
       ]),
+      {},
+      tlsPort,
       sipPort,
-      config: {
-        sip: {
-          listen: [`udp:127.0.0.1:${sipPort}`, `tls:127.0.0.1:${tlsPort}`],
-          tls: { cert_file: certs.trunkroute.cert, key_file: certs.trunkroute.key },
-        },
-      },
-    });
-    scene.onStop(() => tr.stop());
+    );
     const caller = await scene.call(tr, { transport: 'udp' });
     expect(caller.successfulCalls).toBe(1);
     expect(caller.aborts).toEqual([]);
@@ -226,26 +222,21 @@ describe('TLS transport (real SIPp through stunnel)', () => {
       'a',
       certs.self,
       `Record-Route: <sip:127\\.0\\.0\\.1:${tlsPort};transport=tls;tr=[^>]*>[[:space:]]+Record-Route: <sip:127\\.0\\.0\\.1:${sipPort};transport=udp;`,
-      'provider-answer-hangup.xml',
+      'provider-answer-bye.xml',
     );
-    const tr = await startTrunkroute({
-      routes: table([
+    const tr = await trunkroute(
+      table([
         {
           id: 'a',
           uri: `sip:127.0.0.1:${a.port};transport=tls`,
           tls: { ca_file: certs.self.cert },
         },
       ]),
+      {},
+      tlsPort,
       sipPort,
-      config: {
-        sip: {
-          listen: [`udp:127.0.0.1:${sipPort}`, `tls:127.0.0.1:${tlsPort}`],
-          tls: { cert_file: certs.trunkroute.cert, key_file: certs.trunkroute.key },
-        },
-      },
-    });
-    scene.onStop(() => tr.stop());
-    const caller = await scene.call(tr, { scenario: 'caller-call-hungup.xml' });
+    );
+    const caller = await scene.call(tr, { scenario: 'caller-await-bye.xml' });
     // The caller's scenario ends only after the provider's BYE reached it and it answered.
     expect(caller.successfulCalls).toBe(1);
     expect(caller.aborts).toEqual([]);

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { track, untrack } from './children.js';
 
 export interface SippOptions {
   /** Scenario file path. */
@@ -51,17 +52,6 @@ export interface SippProcess {
   kill(): void;
 }
 
-const children = new Set<number>();
-process.on('exit', () => {
-  for (const pid of children) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
 /** Runs one SIPp process, tracked by its PID, with its statistics written to a CSV we read at the end. */
 export function runSipp(o: SippOptions): SippProcess {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
@@ -99,7 +89,7 @@ export function runSipp(o: SippOptions): SippProcess {
 
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid!;
-  children.add(pid);
+  track(pid);
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('latin1');
@@ -116,7 +106,7 @@ export function runSipp(o: SippOptions): SippProcess {
   const done = new Promise<SippResult>((resolve) => {
     child.on('exit', (code) => {
       clearTimeout(hardStop);
-      children.delete(pid);
+      untrack(pid);
       const stats = lastStats(dir);
       const num = (k: string): number => Number(stats[k] ?? 0);
       const errorsFile = readdirSync(dir).find((f) => f.startsWith('errors'));

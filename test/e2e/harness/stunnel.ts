@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { track, untrack } from './children.js';
 
 /**
  * stunnel between SIPp and trunkroute's TLS: Debian's SIPp is built without
@@ -26,17 +27,6 @@ export interface StunnelProcess {
   stop(): Promise<void>;
 }
 
-const children = new Set<number>();
-process.on('exit', () => {
-  for (const pid of children) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-});
-
 /** Starts stunnel in the foreground, tracked by PID, and waits until its port accepts. */
 export async function startStunnel(o: StunnelOptions): Promise<StunnelProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'stunnel-'));
@@ -59,7 +49,7 @@ export async function startStunnel(o: StunnelOptions): Promise<StunnelProcess> {
   writeFileSync(conf, lines.join('\n') + '\n');
   const child = spawn('stunnel', [conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   const pid = child.pid!;
-  children.add(pid);
+  track(pid);
   let stderr = '';
   child.stderr.setEncoding('latin1');
   child.stderr.on('data', (c: string) => (stderr += c));
@@ -67,7 +57,7 @@ export async function startStunnel(o: StunnelOptions): Promise<StunnelProcess> {
   const exit = new Promise<void>((r) =>
     child.on('exit', () => {
       exited = true;
-      children.delete(pid);
+      untrack(pid);
       r();
     }),
   );

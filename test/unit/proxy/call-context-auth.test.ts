@@ -1,126 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { CallContext, type CallContextDeps } from '../../../src/proxy/call-context.js';
-import { ProxyIdentity } from '../../../src/proxy/proxy-identity.js';
-import { SipRequest, SipResponse } from '../../../src/sip/message/sip-message.js';
-import type {
-  ClientTransaction,
-  ClientTransactionHandler,
-  ServerTransaction,
-} from '../../../src/sip/transaction/types.js';
-import type { Endpoint, SipTransport } from '../../../src/sip/transport/types.js';
-import { Credentials, type Attempt, type FailoverEvent } from '../../../src/routing/index.js';
-import type { CallRecord } from '../../../src/observability/call-record.js';
+import type { CallContextDeps } from '../../../src/proxy/call-context.js';
+import { Credentials, type Attempt } from '../../../src/routing/index.js';
 import { digestAuthorization, parseChallenge } from '../../../src/sip/message/digest-auth.js';
-import { FakeClock } from '../../fakes/fake-clock.js';
+import { attempt as baseAttempt, setupCallContext } from './call-context-harness.js';
 
 // Digest authentication towards providers (RFC 3261 22.2): a 401/407 from a gateway
 // with credentials is answered once on a new transaction; the caller never notices.
 
-const TRIGGERS = (e: FailoverEvent): boolean =>
-  e.kind !== 'response' || e.status === 404 || e.status === 408 || e.status >= 500;
 const CREDS = new Credentials('trunk', 'pw-call-context', undefined);
 const CHALLENGE =
   'Digest realm="sip.example", nonce="abc123", opaque="op-9", qop="auth", algorithm=MD5';
 
-function attempt(i: number, over: Partial<Attempt> = {}): Attempt {
-  const port = 5061 + i;
-  return {
-    index: i,
-    routeId: `r${i}`,
-    providerId: `p${i}`,
-    gateway: { uri: `sip:127.0.0.1:${port}`, host: '127.0.0.1', port, transport: 'udp', weight: 1 },
-    gatewayKey: `udp:127.0.0.1:${port}`,
-    number: '+34911234567',
-    requestUri: `sip:+34911234567@127.0.0.1:${port}`,
-    tier: i,
-    fork: 'serial',
-    tryingTimeoutMs: 2000,
-    failover: { shouldFailover: TRIGGERS, triggers: [] },
-    auth: CREDS,
-    ...over,
-  };
-}
+/** An attempt whose gateway has credentials unless `over` says otherwise. */
+const attempt = (i: number, over: Partial<Attempt> = {}): Attempt =>
+  baseAttempt(i, { auth: CREDS, ...over });
 
-interface Sent {
-  req: SipRequest;
-  dest: Endpoint;
-  handler: ClientTransactionHandler;
-  tx: ClientTransaction & { cancelled: number };
-}
-
-function setup(attempts: Attempt[], over: Partial<CallContextDeps> = {}) {
-  const clock = new FakeClock();
-  const sent: Sent[] = [];
-  const upstream: SipResponse[] = [];
-  const records: CallRecord[] = [];
-  const transport: SipTransport = {
-    send: async () => {},
-    onMessage: () => {},
-    localEndpoint: (protocol) => ({ protocol, address: '127.0.0.1', port: 5060 }),
-    isReliable: (p) => p === 'tcp',
-    close: async () => {},
-  };
-  const identity = new ProxyIdentity(transport, '', 'unit-secret');
-  let n = 0;
-  const deps: CallContextDeps = {
-    identity,
-    clock,
-    sendRequest: (req, dest, handler) => {
-      const tx = {
-        id: `tx${sent.length}`,
-        branch: 'b',
-        request: req,
-        destination: dest,
-        state: 'calling' as const,
-        cancelled: 0,
-        cancel() {
-          this.cancelled++;
-        },
-        terminate() {},
-      };
-      sent.push({ req, dest, handler, tx });
-      return tx;
-    },
-    newBranch: () => `z9hG4bK${(n++).toString(36).padStart(12, '0')}`,
-    forwardResponseUpstream: (res) => upstream.push(res),
-    onCallEnd: (rec) => records.push(rec),
-    maxForwards: 70,
-    recordRoute: true,
-    ringTimeoutMs: 60_000,
-    stripHeaders: [],
-    cnonce: () => 'fixed-cnonce',
-    ...over,
-  };
-  const invite = new SipRequest('INVITE', 'sip:+34911234567@127.0.0.1:5060');
-  invite.append('Via', 'SIP/2.0/UDP 127.0.0.1:5090;branch=z9hG4bK-caller;rport=5090');
-  invite.append('From', '<sip:caller@127.0.0.1>;tag=c1');
-  invite.append('To', '<sip:+34911234567@127.0.0.1>');
-  invite.append('Call-ID', 'call-1');
-  invite.append('CSeq', '7 INVITE');
-  invite.append('Max-Forwards', '70');
-  const server: ServerTransaction = {
-    id: 'st1',
-    request: invite,
-    source: { protocol: 'udp', address: '127.0.0.1', port: 5090 },
-    state: 'proceeding',
-    respond: (res) => upstream.push(res),
-    terminate: () => {},
-  };
-  const ctx = new CallContext(deps, server, invite, attempts, {
-    source: 'udp:127.0.0.1:5090',
-    destination: '+34911234567',
-  });
-  const answer = (i: number, status: number, headers: Array<[string, string]> = []): void => {
-    const s = sent[i]!;
-    const res = new SipResponse(status, 'X');
-    for (const h of s.req.headers)
-      if (['via', 'from', 'to', 'call-id', 'cseq', 'record-route'].includes(h.key))
-        res.headers.push({ ...h });
-    for (const [k, v] of headers) res.append(k, v);
-    s.handler.onResponse(res, s.tx);
-  };
-  return { clock, sent, upstream, records, ctx, answer, identity };
-}
+const setup = (attempts: Attempt[], over: Partial<CallContextDeps> = {}) =>
+  setupCallContext(
+    attempts,
+    { stripHeaders: [], cnonce: () => 'fixed-cnonce', ...over },
+    { cseq: 7, echo: ['record-route'], secret: 'unit-secret' },
+  );
 
 describe('CallContext: digest authentication towards providers', () => {
   it('answers a 401 once: new branch, CSeq + 1, same Call-ID and From, Authorization; the caller sees its own CSeq', () => {
