@@ -136,7 +136,7 @@ export async function startServer(
   const selfLoad = new SelfLoad(config.health.self_busy_utilization);
   selfLoad.start();
   health = new HealthMonitor({
-    selfBusy: () => selfLoad.busy(),
+    selfBusy: (ms) => selfLoad.busyWithin(ms),
     clock: systemClock,
     defaults: healthDefaults(config),
     counter,

@@ -286,7 +286,7 @@ export const schema = {
       env: 'TRUNKROUTE_HEALTH_PROBE_ALIVE_CODES',
     },
     self_busy_utilization: {
-      doc: "While trunkroute's event loop is busy at least this share of the time (sampled every 500 ms), a trying timeout or Timer B/C is not counted against the gateway's breaker: the answer may be waiting in our own socket queue. 0 = always count.",
+      doc: "A trying timeout or Timer B/C of an attempt during which trunkroute's event loop was busy at least this share of the time (sampled every 500 ms) is not counted against the gateway's breaker: the answer may have been waiting in our own socket queue. 0 = always count.",
       format: Number,
       default: 0.95,
       env: 'TRUNKROUTE_HEALTH_SELF_BUSY_UTILIZATION',

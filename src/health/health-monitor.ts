@@ -75,10 +75,11 @@ export interface HealthMonitorOptions {
   /** Breaker and probe transitions, for the log and metrics. */
   onEvent?: (event: string, detail: Record<string, unknown>) => void;
   /**
-   * True while this process is saturated (SelfLoad): a timeout then is not
-   * counted against the gateway, since the answer may be waiting in our queue.
+   * True when this process was saturated (SelfLoad) within the last `ms`
+   * milliseconds (the attempt's life): a timeout then is not counted against
+   * the gateway, since the answer may have been waiting in our queue.
    */
-  selfBusy?: () => boolean;
+  selfBusy?: (ms: number) => boolean;
 }
 
 /**
@@ -257,7 +258,7 @@ export class HealthMonitor {
     switch (record.reason) {
       case 'trying_timeout':
       case 'timeout':
-        if (this.o.selfBusy?.()) {
+        if (this.o.selfBusy?.(record.duration_ms)) {
           this.timeoutsWhileBusy++;
           break;
         }

@@ -13,10 +13,18 @@ type Elu = (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtil
  * Event-loop utilization (the share of time the loop was not waiting for I/O)
  * is sampled every `sampleMs`; busy() is true while the last two samples
  * include one at or above `threshold` (0 = never busy).
+ *
+ * A timeout ends seconds after its INVITE left: the backlog that hid the answer
+ * may be gone by then. busyWithin(ms) also looks back over the attempt's life,
+ * so the timeouts that fire just after a saturation (issue 14's bench: provider
+ * C's breaker opened 0.5-1 s after each storm, and every call needing C failed
+ * for the next 30 s) are not counted either.
  */
 export class SelfLoad {
   private last: EventLoopUtilization;
   private recent: [number, number] = [0, 0];
+  /** Samples taken since the last saturated one (Infinity: none yet). */
+  private sinceBusy = Infinity;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -38,6 +46,8 @@ export class SelfLoad {
     const now = this.elu();
     this.recent = [this.recent[1], this.elu(now, this.last).utilization];
     this.last = now;
+    this.sinceBusy =
+      this.threshold > 0 && this.recent[1] >= this.threshold ? 0 : this.sinceBusy + 1;
   }
 
   get utilization(): number {
@@ -45,7 +55,17 @@ export class SelfLoad {
   }
 
   busy(): boolean {
-    return this.threshold > 0 && Math.max(...this.recent) >= this.threshold;
+    return this.busyWithin(0);
+  }
+
+  /**
+   * Whether the loop was saturated at some point in the last `ms` milliseconds
+   * (give an attempt's duration): a saturated sample k samples ago covers the
+   * period ending about k × sampleMs ago, and the current period is not
+   * sampled yet, hence one period of slack. busyWithin(0) is busy().
+   */
+  busyWithin(ms: number): boolean {
+    return this.threshold > 0 && this.sinceBusy * this.sampleMs <= Math.max(0, ms) + this.sampleMs;
   }
 
   close(): void {

@@ -44,7 +44,7 @@ const rec = (over: object) => ({
 });
 
 /** A probe sender whose answers the test sets per gateway; it counts the probes. */
-function setup(opts: { probe?: boolean; selfBusy?: () => boolean } = {}) {
+function setup(opts: { probe?: boolean; selfBusy?: (ms: number) => boolean } = {}) {
   const clock = new FakeClock();
   const answers = new Map<string, number | 'timeout'>();
   const probes: string[] = [];
@@ -173,6 +173,25 @@ describe('HealthMonitor', () => {
     t.monitor.onAttemptEnd(A, rec({ reason: 'trying_timeout' }));
     expect(t.monitor.gatewayOpen(A)).toBe(true);
     expect(t.monitor.timeoutsWhileBusy).toBe(6);
+  });
+
+  it("asks whether trunkroute was saturated during the attempt: the look-back is the attempt's duration", () => {
+    const asked: number[] = [];
+    // Saturated 3 s ago: a 5 s trying timeout overlaps it, a 1 s one does not.
+    const t = setup({
+      probe: false,
+      selfBusy: (ms) => {
+        asked.push(ms);
+        return ms >= 3000;
+      },
+    });
+    t.monitor.setTable(twoProviders({ breaker: { failures: 1, cooldown_ms: 1000 } }));
+    t.monitor.onAttemptEnd(A, rec({ reason: 'trying_timeout', duration_ms: 5000 }));
+    expect(t.monitor.gatewayOpen(A)).toBe(false);
+    expect(t.monitor.timeoutsWhileBusy).toBe(1);
+    t.monitor.onAttemptEnd(A, rec({ reason: 'timeout', duration_ms: 1000 }));
+    expect(t.monitor.gatewayOpen(A)).toBe(true);
+    expect(asked).toEqual([5000, 1000]);
   });
 
   it('breaker events from another instance are applied and not sent back', () => {
