@@ -126,6 +126,31 @@ async function trunkroute(
   return Object.assign(tr, { tlsPort: port });
 }
 
+/**
+ * A TLS provider (pinned self-signed certificate) behind trunkroute's UDP and TLS
+ * listeners; the provider's SIPp checks that the INVITE carries one Record-Route
+ * entry per side: the TLS listener towards it, then the UDP one towards the caller.
+ */
+async function udpToTls(scenario?: string) {
+  const sipPort = await freePort('both');
+  const tlsPort = await freePort('tcp');
+  const a = await tlsProvider(
+    'a',
+    certs.self,
+    `Record-Route: <sip:127\\.0\\.0\\.1:${tlsPort};transport=tls;tr=[^>]*>[[:space:]]+Record-Route: <sip:127\\.0\\.0\\.1:${sipPort};transport=udp;`,
+    scenario,
+  );
+  const tr = await trunkroute(
+    table([
+      { id: 'a', uri: `sip:127.0.0.1:${a.port};transport=tls`, tls: { ca_file: certs.self.cert } },
+    ]),
+    {},
+    tlsPort,
+    sipPort,
+  );
+  return { a, tr };
+}
+
 /** A SIPp caller over TCP through a stunnel client into trunkroute's tls: listener. */
 async function tlsCall(tr: { tlsPort: number }): Promise<SippResult> {
   const port = await freePort('tcp');
@@ -184,26 +209,7 @@ describe('TLS transport (real SIPp through stunnel)', () => {
   });
 
   it('UDP caller to a TLS provider: Record-Route gives each side its own transport; ACK and BYE go through', async () => {
-    const sipPort = await freePort('both');
-    const tlsPort = await freePort('tcp');
-    // The provider side's entry must name the TLS listener, the one it can reach over TLS.
-    const a = await tlsProvider(
-      'a',
-      certs.self,
-      `Record-Route: <sip:127\\.0\\.0\\.1:${tlsPort};transport=tls;tr=[^>]*>[[:space:]]+Record-Route: <sip:127\\.0\\.0\\.1:${sipPort};transport=udp;`,
-    );
-    const tr = await trunkroute(
-      table([
-        {
-          id: 'a',
-          uri: `sip:127.0.0.1:${a.port};transport=tls`,
-          tls: { ca_file: certs.self.cert },
-        },
-      ]),
-      {},
-      tlsPort,
-      sipPort,
-    );
+    const { a, tr } = await udpToTls();
     const caller = await scene.call(tr, { transport: 'udp' });
     expect(caller.successfulCalls).toBe(1);
     expect(caller.aborts).toEqual([]);
@@ -216,26 +222,7 @@ describe('TLS transport (real SIPp through stunnel)', () => {
   });
 
   it('a TLS provider that hangs up: its BYE reaches the UDP caller along the two Record-Route entries', async () => {
-    const sipPort = await freePort('both');
-    const tlsPort = await freePort('tcp');
-    const a = await tlsProvider(
-      'a',
-      certs.self,
-      `Record-Route: <sip:127\\.0\\.0\\.1:${tlsPort};transport=tls;tr=[^>]*>[[:space:]]+Record-Route: <sip:127\\.0\\.0\\.1:${sipPort};transport=udp;`,
-      'provider-answer-bye.xml',
-    );
-    const tr = await trunkroute(
-      table([
-        {
-          id: 'a',
-          uri: `sip:127.0.0.1:${a.port};transport=tls`,
-          tls: { ca_file: certs.self.cert },
-        },
-      ]),
-      {},
-      tlsPort,
-      sipPort,
-    );
+    const { a, tr } = await udpToTls('provider-answer-bye.xml');
     const caller = await scene.call(tr, { scenario: 'caller-await-bye.xml' });
     // The caller's scenario ends only after the provider's BYE reached it and it answered.
     expect(caller.successfulCalls).toBe(1);
