@@ -19,6 +19,7 @@ import { RedisLimitCounter } from './health/redis-limit-counter.js';
 import { RedisBreakerSync } from './health/redis-breaker-sync.js';
 import { optionsProbe } from './proxy/options-probe.js';
 import { OverloadGuard } from './proxy/overload-guard.js';
+import { LoadShedder } from './proxy/load-shedder.js';
 import { Metrics } from './observability/metrics.js';
 import { CallRecordStream } from './observability/call-record-stream.js';
 import { SelfLoad } from './health/self-load.js';
@@ -135,6 +136,12 @@ export async function startServer(
     : undefined;
   const selfLoad = new SelfLoad(config.health.self_busy_utilization);
   selfLoad.start();
+  // Each worker measures and sheds on its own event loop.
+  const shedder = new LoadShedder({
+    targetUtilization: config.proxy.shed_utilization,
+    sampleMs: config.proxy.shed_sample_ms,
+  });
+  shedder.start();
   health = new HealthMonitor({
     selfBusy: (ms) => selfLoad.busyWithin(ms),
     clock: systemClock,
@@ -161,6 +168,7 @@ export async function startServer(
       utilization: selfLoad.utilization,
       timeoutsWhileBusy: monitor.timeoutsWhileBusy,
     }),
+    admittedShare: () => shedder.admittedShare,
   });
   store.onChange((s) => {
     monitor.setTable(s.table);
@@ -190,6 +198,7 @@ export async function startServer(
         maxSources: config.proxy.max_tracked_sources,
       },
       () => systemClock.now(),
+      shedder,
     ),
     onOverload: (reason) => metrics.overload(reason),
     settings: {
@@ -287,6 +296,7 @@ export async function startServer(
       await api?.stop();
       monitor.close();
       selfLoad.close();
+      shedder.close();
       sync?.close();
       await counter.close();
       transactions.close();

@@ -34,6 +34,15 @@ convict.addFormat({
       .filter(Boolean),
 });
 
+convict.addFormat({
+  name: 'utilization',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !(value >= 0 && value < 1))
+      throw new Error('must be a share of time from 0 (off) up to, not including, 1');
+  },
+  coerce: Number,
+});
+
 /**
  * The one configuration schema: every setting, its default, its environment
  * variable and what it does. docs/configuration.md is generated from it
@@ -189,6 +198,18 @@ export const schema = {
       format: 'nat',
       default: 100000,
       env: 'TRUNKROUTE_PROXY_MAX_TRACKED_SOURCES',
+    },
+    shed_utilization: {
+      doc: 'Event-loop utilization that trunkroute holds itself at when more calls arrive than it can serve: past it, the share of new INVITEs that keeps it there is admitted and the rest get a stateless 503 with Retry-After, so admitted calls connect without retransmission storms (docs/proxy.md, Overload). Below 1 so that the socket queue drains between bursts. 0 = never shed.',
+      format: 'utilization',
+      default: 0.9,
+      env: 'TRUNKROUTE_PROXY_SHED_UTILIZATION',
+    },
+    shed_sample_ms: {
+      doc: 'How often the event-loop utilization is sampled for proxy.shed_utilization, and the admitted share adjusted (ms). Shorter reacts sooner to a burst; longer is steadier.',
+      format: 'nat',
+      default: 100,
+      env: 'TRUNKROUTE_PROXY_SHED_SAMPLE_MS',
     },
     shutdown_grace_ms: {
       doc: 'On SIGTERM, how long calls in setup may take to connect or fail before they are cancelled.',
@@ -403,6 +424,8 @@ export interface ServerConfig {
     source_invite_rate: number;
     max_calls_in_setup: number;
     max_tracked_sources: number;
+    shed_utilization: number;
+    shed_sample_ms: number;
     shutdown_grace_ms: number;
   };
   routes: {

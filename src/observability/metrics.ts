@@ -15,6 +15,8 @@ export interface MetricSources {
   transactions?: () => { clients: number; servers: number; answered503: number; dropped: number };
   /** Event-loop utilization (0..1) and timeouts not held against gateways because of it. */
   selfLoad?: () => { utilization: number; timeoutsWhileBusy: number };
+  /** The share of new INVITEs the load shedder admits now (1: none shed). */
+  admittedShare?: () => number;
 }
 
 type GatewaySample =
@@ -146,7 +148,7 @@ export class Metrics {
     });
     this.overloads = new Counter({
       name: 'trunkroute_overload_rejections_total',
-      help: 'New INVITEs answered 503 before routing: source_rate (one source over proxy.source_invite_rate) or calls_in_setup (proxy.max_calls_in_setup reached).',
+      help: 'New INVITEs answered 503 before routing: source_rate (one source over proxy.source_invite_rate), calls_in_setup (proxy.max_calls_in_setup reached) or load (shed to hold trunkroute at proxy.shed_utilization).',
       labelNames: ['reason'],
       registers,
     });
@@ -236,6 +238,14 @@ export class Metrics {
       'Share of the last sample (health.self_busy_utilization) the event loop was busy: near 1, trunkroute itself is the bottleneck.',
       [],
       () => (sources.selfLoad ? [[{}, sources.selfLoad().utilization]] : undefined),
+    );
+    scraped(
+      registers,
+      'gauge',
+      'trunkroute_admitted_share',
+      'Share of new INVITEs admitted by the load shedder (proxy.shed_utilization); the rest get 503 with reason "load". 1 = none shed.',
+      [],
+      () => (sources.admittedShare ? [[{}, sources.admittedShare()]] : undefined),
     );
     scraped(
       registers,

@@ -1,5 +1,5 @@
 /** Why a new call was turned away before any routing. */
-export type OverloadReason = 'source_rate' | 'calls_in_setup';
+export type OverloadReason = 'source_rate' | 'calls_in_setup' | 'load';
 
 export interface OverloadSettings {
   /** New INVITEs per second from one source address; 0 = no cap. */
@@ -16,8 +16,10 @@ interface Bucket {
 }
 
 /**
- * The first gate for a new INVITE, before any routing work: a token bucket per
- * source address (a burst of one second's worth) and a cap on calls in setup.
+ * The first gate for a new INVITE, before any routing work: a cap on calls in
+ * setup, a token bucket per source address (a burst of one second's worth), and
+ * then our own load (LoadShedder), so a flooding source spends its own tokens
+ * before it can crowd the other callers out of the admitted share.
  * Memory stays bounded under a flood from many addresses: the table of sources
  * has a cap, and the least recently seen source makes room.
  */
@@ -27,13 +29,14 @@ export class OverloadGuard {
   constructor(
     private readonly settings: OverloadSettings,
     private readonly now: () => number,
+    private readonly load?: { admit(): boolean },
   ) {}
 
   /** undefined = go on; otherwise why the INVITE gets 503. */
   check(source: string, callsInSetup: number): OverloadReason | undefined {
     const s = this.settings;
     if (s.maxCallsInSetup > 0 && callsInSetup >= s.maxCallsInSetup) return 'calls_in_setup';
-    if (s.sourceRate <= 0) return undefined;
+    if (s.sourceRate <= 0) return this.load && !this.load.admit() ? 'load' : undefined;
     const now = this.now();
     let b = this.buckets.get(source);
     if (b) {
@@ -51,7 +54,7 @@ export class OverloadGuard {
     this.buckets.set(source, b);
     if (b.tokens < 1) return 'source_rate';
     b.tokens -= 1;
-    return undefined;
+    return this.load && !this.load.admit() ? 'load' : undefined;
   }
 
   /** Sources tracked now (bounded by maxSources). */

@@ -162,11 +162,12 @@ export class ProxyCore implements TransactionUser {
       return;
     }
 
+    const inDialog = tagOf(request.get('to') ?? '') !== undefined;
+    if (!inDialog && request.method === 'INVITE' && this.overloaded(incoming, transaction)) return;
+
     const req = request.clone();
     const marks: string[] = [];
     const routed = this.popOurRoutes(req, marks);
-
-    const inDialog = tagOf(req.get('to') ?? '') !== undefined;
     if (inDialog) {
       const refusal = this.inDialogRefusal(req, routed, incoming.source.address);
       if (refusal) {
@@ -187,23 +188,6 @@ export class ProxyCore implements TransactionUser {
       const res = createResponse(request, 405, 'Method Not Allowed', this.tag());
       res.append('Allow', 'INVITE, OPTIONS');
       transaction.respond(res);
-      return;
-    }
-    const overload = this.deps.overload?.check(incoming.source.address, this.calls.size);
-    if (overload) {
-      // Before any routing work, and without a call record: under a flood the
-      // log must not become the next bottleneck. RFC 3261 21.5.4: 503 + Retry-After.
-      const res = createResponse(
-        request,
-        503,
-        overload === 'source_rate'
-          ? 'Service Unavailable: too many calls from this source'
-          : 'Service Unavailable: overloaded',
-        this.tag(),
-      );
-      res.append('Retry-After', '1');
-      this.rejectStateless(transaction, res);
-      this.deps.onOverload?.(overload);
       return;
     }
     try {
@@ -492,6 +476,9 @@ export class ProxyCore implements TransactionUser {
 
   /** ACK for a 2xx: stateless, along the same path as the rest of the dialog. */
   private forwardStateless(request: SipRequest, source: string): void {
+    // No Route at all: not routed through us (inDialogRefusal's 'none'), such as
+    // the ACK of a shed INVITE's 503. Dropped before the copy, so shedding stays cheap.
+    if (request.first('route') === undefined) return;
     const req = request.clone();
     const marks: string[] = [];
     const routed = this.popOurRoutes(req, marks);
@@ -601,6 +588,29 @@ export class ProxyCore implements TransactionUser {
    * a flood that never ACKs costs one send per INVITE. A retransmitted INVITE
    * simply gets the same answer again.
    */
+  /**
+   * The overload guard, before any routing work and before the request is even
+   * copied: a shed INVITE must cost a small part of a call, or shedding cannot
+   * keep trunkroute under its ceiling. No call record either: under a flood the
+   * log must not become the next bottleneck. RFC 3261 21.5.4: 503 + Retry-After.
+   */
+  private overloaded(incoming: IncomingRequest, transaction: ServerTransaction): boolean {
+    const overload = this.deps.overload?.check(incoming.source.address, this.calls.size);
+    if (!overload) return false;
+    const res = createResponse(
+      incoming.request,
+      503,
+      overload === 'source_rate'
+        ? 'Service Unavailable: too many calls from this source'
+        : 'Service Unavailable: overloaded',
+      this.tag(),
+    );
+    res.append('Retry-After', '1');
+    this.rejectStateless(transaction, res);
+    this.deps.onOverload?.(overload);
+    return true;
+  }
+
   private rejectStateless(server: ServerTransaction, res: SipResponse): void {
     server.respond(res);
     server.terminate();

@@ -33,4 +33,30 @@ describe('OverloadGuard', () => {
     now = 1;
     expect(g.check('a', 0)).toBeUndefined();
   });
+  it('asks the load shedder only for calls within their source rate, and names load when it sheds', () => {
+    let asked = 0;
+    const shedAll = {
+      admit: () => {
+        asked++;
+        return false;
+      },
+    };
+    const g = new OverloadGuard(
+      { sourceRate: 2, maxCallsInSetup: 0, maxSources: 100 },
+      () => 0,
+      shedAll,
+    );
+    expect([1, 2, 3].map(() => g.check('192.0.2.1', 0))).toEqual(['load', 'load', 'source_rate']);
+    expect(asked).toBe(2);
+    const open = new OverloadGuard({ sourceRate: 0, maxCallsInSetup: 0, maxSources: 1 }, () => 0, {
+      admit: () => true,
+    });
+    expect(open.check('192.0.2.1', 0)).toBeUndefined();
+    const noRate = new OverloadGuard(
+      { sourceRate: 0, maxCallsInSetup: 0, maxSources: 1 },
+      () => 0,
+      shedAll,
+    );
+    expect(noRate.check('192.0.2.1', 0)).toBe('load');
+  });
 });
