@@ -92,7 +92,10 @@ function lastStats(dir) {
   return Object.fromEntries(head.map((h, i) => [h, last[i] ?? '']));
 }
 
-/** Every INVITE→200 time SIPp traced (-trace_rtt): when (ms since start) and how long (ms). */
+/**
+ * Every response time SIPp traced (-trace_rtt): when (ms since start), how long
+ * (ms), and which (rtd 1: INVITE to 200; rtd 2: INVITE to a shed call's 503).
+ */
 function setupTimes(dir) {
   const file = readdirSync(dir).find((f) => f.endsWith('_rtt.csv'));
   if (!file) return [];
@@ -101,8 +104,9 @@ function setupTimes(dir) {
     const parts = line.split(';');
     const at = Number(parts[0]);
     const ms = Number(parts[1]);
+    const rtd = Number(parts[2] ?? 1) || 1;
     if (parts.length >= 2 && parts[0] !== '' && Number.isFinite(at) && Number.isFinite(ms))
-      out.push({ at, ms });
+      out.push({ at, ms, rtd });
   }
   return out;
 }

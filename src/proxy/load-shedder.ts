@@ -1,5 +1,8 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
+/** A sample this busy means the loop never waited for I/O in it. */
+const SATURATED = 0.995;
+
 type Elu = (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtilization;
 
 export interface LoadShedderSettings {
@@ -21,11 +24,14 @@ export interface LoadShedderSettings {
  * the rest get a stateless 503 with Retry-After (RFC 3261 21.5.4), which costs
  * a few per cent of what a call costs. Calls already admitted are never shed.
  *
- * The admitted share follows the utilization: above the target it is scaled by
- * target / utilization (a call's cost is about constant, so the admitted rate
- * falls in proportion), faster while the loop is saturated, since a reading of
- * 1 does not say by how much the load is over; below the target it grows again,
- * at most by a quarter per sample, until every call is admitted. The share is
+ * The admitted share follows the utilization, smoothed over about three samples:
+ * above the target it is scaled by target / utilization (a call's cost is about
+ * constant, so the admitted rate falls in proportion), by 15 % a sample while
+ * the loop never idles (a reading of 1 does not say by how much the load is
+ * over); below the target it grows again, by at most a tenth plus one point per
+ * sample, until every call is admitted. The steps are small on purpose: each
+ * shed INVITE still costs its datagrams, so shedding more than needed lowers
+ * goodput, and a noisy reading must not swing the share. The share is
  * applied by a credit counter, not a coin toss: exactly that share of the
  * INVITEs in each sample is admitted, spread evenly.
  */
@@ -34,6 +40,7 @@ export class LoadShedder {
   private share = 1;
   private credit = 0;
   private lastUtilization = 0;
+  private smoothed?: number;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -54,13 +61,22 @@ export class LoadShedder {
     const now = this.elu();
     const u = this.elu(now, this.last).utilization;
     this.last = now;
-    this.lastUtilization = u;
     const target = this.settings.targetUtilization;
+    // Smoothed over about three samples: one slow tick, a major GC, or the
+    // scheduler taking the core away mid-turn (counted as busy) must not cut the
+    // share on its own; a real excess still shows within a few hundred ms.
+    this.smoothed = this.smoothed === undefined ? u : this.smoothed + (u - this.smoothed) / 3;
+    this.lastUtilization = u;
     if (target <= 0) return;
-    if (u >= 0.99) this.share *= 0.7;
-    else if (u > target) this.share *= target / u;
-    else if (this.share < 1)
-      this.share = Math.min(1, this.share * Math.min(1.25, target / Math.max(u, 0.01)) + 0.02);
+    const level = this.smoothed;
+    if (level >= SATURATED) {
+      // Never idle for several samples: the socket queue grows by an unknown amount.
+      this.share *= 0.85;
+    } else if (level > target) {
+      this.share *= target / level;
+    } else if (this.share < 1) {
+      this.share = Math.min(1, this.share * Math.min(1.1, target / Math.max(level, 0.01)) + 0.01);
+    }
     if (this.share < 0.001) this.share = 0;
   }
 
