@@ -22,17 +22,17 @@ export interface LoadShedderSettings {
  * overload control, applied locally: trunkroute measures its own event-loop
  * utilization and admits the share of new INVITEs that keeps it at the target;
  * the rest get a stateless 503 with Retry-After (RFC 3261 21.5.4), which costs
- * a few per cent of what a call costs. Calls already admitted are never shed.
+ * about a sixth of what a routed failover call costs. Calls already admitted are never shed.
  *
- * The admitted share follows the utilization, smoothed over about three samples:
- * above the target it is scaled by target / utilization (a call's cost is about
- * constant, so the admitted rate falls in proportion), by 15 % a sample while
- * the loop never idles (a reading of 1 does not say by how much the load is
- * over); below the target it grows again, by at most a tenth plus one point per
- * sample, until every call is admitted. The steps are small on purpose: each
- * shed INVITE still costs its datagrams, so shedding more than needed lowers
- * goodput, and a noisy reading must not swing the share. The share is
- * applied by a credit counter, not a coin toss: exactly that share of the
+ * The admitted share follows the utilization of the last two samples: above
+ * the target it is scaled by target / utilization (a call's cost is about
+ * constant, so the admitted rate falls in proportion); when the loop did not
+ * idle at all in two samples in a row it is cut by a quarter a sample (a
+ * reading of 1 does not say by how much the load is over, and the socket queue
+ * is growing); below the target it grows again, by at most a tenth plus one
+ * point per sample, until every call is admitted. Growth is slow on purpose:
+ * each shed INVITE still costs its datagrams, so an overshoot costs goodput
+ * twice. The share is applied by a credit counter, not a coin toss: exactly that share of the
  * INVITEs in each sample is admitted, spread evenly.
  */
 export class LoadShedder {
@@ -40,7 +40,7 @@ export class LoadShedder {
   private share = 1;
   private credit = 0;
   private lastUtilization = 0;
-  private smoothed?: number;
+  private previous?: number;
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -61,17 +61,19 @@ export class LoadShedder {
     const now = this.elu();
     const u = this.elu(now, this.last).utilization;
     this.last = now;
-    const target = this.settings.targetUtilization;
-    // Smoothed over about three samples: one slow tick, a major GC, or the
-    // scheduler taking the core away mid-turn (counted as busy) must not cut the
-    // share on its own; a real excess still shows within a few hundred ms.
-    this.smoothed = this.smoothed === undefined ? u : this.smoothed + (u - this.smoothed) / 3;
+    const saturatedBefore = this.lastUtilization >= SATURATED;
     this.lastUtilization = u;
+    // The proportional step reads the last two samples together: one slow tick,
+    // or the scheduler taking the core away mid-turn (counted as busy), must not
+    // cut the share on its own.
+    const level = this.previous === undefined ? u : (this.previous + u) / 2;
+    this.previous = u;
+    const target = this.settings.targetUtilization;
     if (target <= 0) return;
-    const level = this.smoothed;
-    if (level >= SATURATED) {
-      // Never idle for several samples: the socket queue grows by an unknown amount.
-      this.share *= 0.85;
+    if (u >= SATURATED && saturatedBefore) {
+      // Never idle for two samples: the socket queue grows by an unknown amount,
+      // and within a second or so it overflows into a retransmission storm.
+      this.share *= 0.75;
     } else if (level > target) {
       this.share *= target / level;
     } else if (this.share < 1) {

@@ -92,8 +92,10 @@ export class ProxyIdentity {
    */
   recordRoute(peer: Endpoint, token?: string, cseqMark?: string, sips = false): string {
     // Towards a TLS peer the entry names our TLS listener, so the dialog's requests
-    // from that side come back over TLS (RFC 5658 when the sides differ).
-    const me = this.local(peer.protocol, peer);
+    // from that side come back over TLS (RFC 5658 when the sides differ). In worker
+    // mode a UDP entry names this worker's own socket, as the Via does: the
+    // dialog's requests then reach the worker that owns the call without a relay.
+    const me = this.local(peer.protocol, peer, true);
     const tr = token ? `;tr=${token}` : '';
     const cs = cseqMark ? `;cs=${cseqMark}` : '';
     // RFC 3261 16.6 step 4: a sips Request-URI gets a sips Record-Route; RFC 5630

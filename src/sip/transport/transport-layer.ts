@@ -97,6 +97,12 @@ const keyOf = (protocol: TransportProtocol, address: string, port: number): stri
 
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
 
+/**
+ * The connection id of a datagram that came to a worker's own UDP socket rather
+ * than the shared listener: its responses are sent from the same socket.
+ */
+const OWN_UDP_SOCKET = 'udp:own';
+
 /** dgram's lookup hook: IP literals (all we send to) resolve synchronously; names go to DNS. */
 function literalLookup(
   host: string,
@@ -187,11 +193,16 @@ export class TransportLayer implements SipTransport {
             address: spec.address,
             port: own.address().port,
           };
+          // Our Record-Route names this socket (proxy-identity.ts), so a dialog's
+          // ACK, BYE and re-INVITEs come straight here, not through the shared
+          // listener and a relay; their responses leave from here (RFC 3581 4).
           own.on('message', (data, rinfo) =>
             this.onData(
               data,
               { protocol: 'udp', address: rinfo.address, port: rinfo.port },
               ownLocal,
+              undefined,
+              OWN_UDP_SOCKET,
             ),
           );
           this.udpRequest.push({ socket: own, local: ownLocal, family });
@@ -350,7 +361,8 @@ export class TransportLayer implements SipTransport {
 
   async send(message: SipMessage, destination: Endpoint, connectionId?: string): Promise<void> {
     const data = serializeMessage(message);
-    if (destination.protocol === 'udp') return this.sendUdp(data, destination, message.isRequest);
+    if (destination.protocol === 'udp')
+      return this.sendUdp(data, destination, message.isRequest || connectionId === OWN_UDP_SOCKET);
     const conn =
       (connectionId ? this.connections.get(connectionId) : undefined) ??
       this.byKey.get(keyOf(destination.protocol, destination.address, destination.port)) ??
@@ -377,10 +389,11 @@ export class TransportLayer implements SipTransport {
     this.tcp.length = 0;
   }
 
-  private sendUdp(data: Buffer, dest: Endpoint, isRequest = false): Promise<void> {
+  private sendUdp(data: Buffer, dest: Endpoint, fromOwn = false): Promise<void> {
     const family = isIP(dest.address) === 6 ? 6 : 4;
-    // Responses leave from the listener the request came to (RFC 3581 section 4).
-    const list = isRequest && this.udpRequest.length ? this.udpRequest : this.udp;
+    // Requests leave from the worker's own socket; responses from the socket the
+    // request came to (RFC 3581 section 4), which is the own one for in-dialog requests.
+    const list = fromOwn && this.udpRequest.length ? this.udpRequest : this.udp;
     const u = list.find((x) => x.family === family) ?? list[0];
     if (!u) return Promise.reject(new Error('no UDP listener'));
     return new Promise<void>((resolve, reject) => {
@@ -537,7 +550,13 @@ export class TransportLayer implements SipTransport {
     this.byKey.set(key, conn);
   }
 
-  private onData(data: Buffer, source: Endpoint, local: Endpoint, conn?: Connection): void {
+  private onData(
+    data: Buffer,
+    source: Endpoint,
+    local: Endpoint,
+    conn?: Connection,
+    connectionId = conn?.id,
+  ): void {
     this.counters.received++;
     try {
       const parsed = parseMessage(data, { maxSize: this.maxSize });
@@ -556,7 +575,7 @@ export class TransportLayer implements SipTransport {
         this.counters.droppedMalformed++;
         return;
       }
-      this.handler?.({ message: m, source, local, connectionId: conn?.id });
+      this.handler?.({ message: m, source, local, connectionId });
     } catch (err) {
       // A defect in a handler must not take the listener down with it.
       this.log('inbound handler error', { error: err instanceof Error ? err.stack : String(err) });
