@@ -369,7 +369,7 @@ export const schema = {
       env: 'TRUNKROUTE_WORKERS_COUNT',
     },
     request_port_base: {
-      doc: 'With workers.count > 1: worker i sends its requests (to providers) from UDP port request_port_base + i, on the listener address; 0 = a port chosen by the system. Responses and in-dialog requests come back to that port or to the listener.',
+      doc: 'With workers.count > 1: worker i sends its requests (to providers) from UDP port request_port_base + i, on the listener address, and names it in its Via and Record-Route; 0 = a port chosen by the system. Responses and in-dialog requests come back to that port.',
       format: 'port',
       default: 0,
       env: 'TRUNKROUTE_WORKERS_REQUEST_PORT_BASE',
