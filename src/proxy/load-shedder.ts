@@ -2,6 +2,8 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 /** A sample this busy means the loop never waited for I/O in it. */
 const SATURATED = 0.995;
+/** How long the loop must stay over the target before shedding starts. */
+const OVERLOADED_AFTER_MS = 300;
 
 type Elu = (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtilization;
 
@@ -41,11 +43,13 @@ export class LoadShedder {
   private credit = 0;
   private lastUtilization = 0;
   private previous?: number;
+  private overFor = 0;
   private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly settings: LoadShedderSettings,
     private readonly elu: Elu = performance.eventLoopUtilization,
+    private readonly cpuShare: () => number = processCpuShare(),
   ) {
     this.last = elu();
   }
@@ -59,10 +63,16 @@ export class LoadShedder {
   /** Takes one sample and adjusts the admitted share (the interval calls it; tests call it directly). */
   sample(): void {
     const now = this.elu();
-    const u = this.elu(now, this.last).utilization;
+    // The loop's utilization is wall time: a turn during which the scheduler gave
+    // our core to another process counts as busy. Capped by the CPU time this
+    // process really got, so that being descheduled on a shared machine (the
+    // bench's two cores also run four SIPp processes) is not read as our own
+    // overload. When we are the bottleneck the main thread alone is on CPU all
+    // the time, and the cap does not bite.
+    const u = Math.min(this.elu(now, this.last).utilization, this.cpuShare());
     this.last = now;
-    const saturatedBefore = this.lastUtilization >= SATURATED;
     this.lastUtilization = u;
+    this.overFor = u > this.settings.targetUtilization ? this.overFor + this.settings.sampleMs : 0;
     // The proportional step reads the last two samples together: one slow tick,
     // or the scheduler taking the core away mid-turn (counted as busy), must not
     // cut the share on its own.
@@ -70,13 +80,18 @@ export class LoadShedder {
     this.previous = u;
     const target = this.settings.targetUtilization;
     if (target <= 0) return;
-    if (u >= SATURATED && saturatedBefore) {
-      // Never idle for two samples: the socket queue grows by an unknown amount,
-      // and within a second or so it overflows into a retransmission storm.
+    // Nothing is shed until the loop has been over the target for
+    // OVERLOADED_AFTER_MS: a shorter burst (a process that has just started and
+    // is still compiling, a major GC) waits in the socket buffer and is served a
+    // moment later.
+    const overloaded = this.overFor >= OVERLOADED_AFTER_MS;
+    if (overloaded && u >= SATURATED) {
+      // Never idle: the socket queue grows by an unknown amount, and within a
+      // second or so it overflows into a retransmission storm.
       this.share *= 0.75;
-    } else if (level > target) {
+    } else if ((overloaded || this.share < 1) && level > target) {
       this.share *= target / level;
-    } else if (this.share < 1) {
+    } else if (this.share < 1 && level <= target) {
       this.share = Math.min(1, this.share * Math.min(1.1, target / Math.max(level, 0.01)) + 0.01);
     }
     if (this.share < 0.001) this.share = 0;
@@ -105,4 +120,23 @@ export class LoadShedder {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/**
+ * The process's CPU time (all threads) per wall time since the last call. V8's
+ * helper threads make it read somewhat high, never low, while the main thread
+ * is running.
+ */
+function processCpuShare(): () => number {
+  let cpu = process.cpuUsage();
+  let at = performance.now();
+  return () => {
+    const nextCpu = process.cpuUsage();
+    const nextAt = performance.now();
+    const used = (nextCpu.user - cpu.user + nextCpu.system - cpu.system) / 1000;
+    const wall = nextAt - at;
+    cpu = nextCpu;
+    at = nextAt;
+    return wall > 0 ? used / wall : 0;
+  };
 }

@@ -276,8 +276,10 @@ describe('health while Redis is away', () => {
       expect(r.successfulCalls).toBe(3);
     }
     // Each instance saw A's Retry-After itself: one 503 each, then straight to B.
-    expect(tr1.records().map((r) => r.attempts.length)).toEqual([2, 1, 1]);
-    expect(tr2.records().map((r) => r.attempts.length)).toEqual([2, 1, 1]);
+    // (An answered call is recorded at its BYE, whose log line can reach us after
+    // the caller's SIPp has exited: wait for the records, do not read them at once.)
+    for (const tr of [tr1, tr2])
+      expect((await tr.waitForRecords(3)).map((r) => r.attempts.length)).toEqual([2, 1, 1]);
 
     await redis.restart();
     await sleep(3500); // both breakers closed again, clients reconnected
