@@ -26,16 +26,18 @@ export interface LoadShedderSettings {
  * the rest get a stateless 503 with Retry-After (RFC 3261 21.5.4), which costs
  * about a sixth of what a routed failover call costs. Calls already admitted are never shed.
  *
- * The admitted share follows the utilization of the last two samples: above
- * the target it is scaled by target / utilization (a call's cost is about
- * constant, so the admitted rate falls in proportion); when the loop did not
- * idle at all in two samples in a row it is cut by a quarter a sample (a
- * reading of 1 does not say by how much the load is over, and the socket queue
- * is growing); below the target it grows again, by at most a tenth plus one
- * point per sample, until every call is admitted. Growth is slow on purpose:
- * each shed INVITE still costs its datagrams, so an overshoot costs goodput
- * twice. The share is applied by a credit counter, not a coin toss: exactly that share of the
- * INVITEs in each sample is admitted, spread evenly.
+ * Nothing is shed until the loop has been over the target for 300 ms: a shorter
+ * burst (a cold start, a GC pause) waits in the socket buffer. From then on the
+ * share follows the utilization of the last two samples: above the target it
+ * is scaled by target / utilization (a call's cost is about constant, so the
+ * admitted rate falls in proportion); while the loop never idles it is cut by a
+ * quarter a sample (a reading of 1 does not say by how much the load is over,
+ * and the socket queue is growing); below the target it grows again, by at most
+ * a tenth plus one point per sample, until every call is admitted. Growth is
+ * slow on purpose: each shed INVITE still costs its datagrams, so an overshoot
+ * costs goodput twice. The share is applied by a credit counter, not a coin
+ * toss: exactly that share of the INVITEs in each sample is admitted, spread
+ * evenly.
  */
 export class LoadShedder {
   private last: EventLoopUtilization;
