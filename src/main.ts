@@ -66,12 +66,14 @@ export async function startServer(
       : undefined,
     tlsCaFile: config.sip.tls.ca_file || undefined,
     tlsReloadIntervalMs: config.sip.tls.reload_interval_ms,
-    worker: worker && {
-      ...worker,
-      requestPort: config.workers.request_port_base
-        ? config.workers.request_port_base + worker.index
-        : 0,
-    },
+    worker,
+    // Worker i (a single process is 0) sends from request_port_base + i.
+    requestPort:
+      worker || config.sip.udp_request_socket
+        ? config.workers.request_port_base
+          ? config.workers.request_port_base + (worker?.index ?? 0)
+          : 0
+        : undefined,
     // A handler defect caught at the transport boundary is an error, not debug noise.
     log: (event, detail) => {
       if (event.includes('handler error')) log.error(detail, event);

@@ -104,6 +104,12 @@ export const schema = {
       default: 32000,
       env: 'TRUNKROUTE_SIP_TCP_MESSAGE_TIMEOUT_MS',
     },
+    udp_request_socket: {
+      doc: 'Requests trunkroute sends over UDP (to providers, in-dialog) leave from a socket of their own on the listener address, named in Via and Record-Route, so their responses and the dialog requests wait in a queue of their own instead of behind a flood of new INVITEs to the listener (docs/proxy.md, Overload). Its port is workers.request_port_base (0: chosen by the system). false = everything on the listener port, for peers that accept only that port; always on with workers.count > 1.',
+      format: Boolean,
+      default: true,
+      env: 'TRUNKROUTE_SIP_UDP_REQUEST_SOCKET',
+    },
     udp_buffer_bytes: {
       doc: 'Receive and send buffers asked for each UDP socket, so a burst waits in the kernel instead of being dropped (the kernel caps it at net.core.rmem_max).',
       format: 'nat',
@@ -369,7 +375,7 @@ export const schema = {
       env: 'TRUNKROUTE_WORKERS_COUNT',
     },
     request_port_base: {
-      doc: 'With workers.count > 1: worker i sends its requests (to providers) from UDP port request_port_base + i, on the listener address, and names it in its Via and Record-Route; 0 = a port chosen by the system. Responses and in-dialog requests come back to that port.',
+      doc: 'The UDP port requests leave from (sip.udp_request_socket): worker i sends from request_port_base + i, a single process from request_port_base, on the listener address, and names it in its Via and Record-Route; 0 = a port chosen by the system. Responses and in-dialog requests come back to that port.',
       format: 'port',
       default: 0,
       env: 'TRUNKROUTE_WORKERS_REQUEST_PORT_BASE',
@@ -410,6 +416,7 @@ export interface ServerConfig {
     t4_ms: number;
     tcp_idle_timeout_ms: number;
     tcp_message_timeout_ms: number;
+    udp_request_socket: boolean;
     udp_buffer_bytes: number;
     tls: { cert_file: string; key_file: string; ca_file: string; reload_interval_ms: number };
   };

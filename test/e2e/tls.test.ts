@@ -109,6 +109,7 @@ async function trunkroute(
   sipTls: Record<string, unknown> = {},
   tlsPort?: number,
   udpPort?: number,
+  requestPort?: number,
 ): Promise<TrunkrouteProcess & { tlsPort: number }> {
   const sipPort = udpPort ?? (await freePort('both'));
   const port = tlsPort ?? (await freePort('tcp'));
@@ -120,6 +121,7 @@ async function trunkroute(
         listen: [`udp:127.0.0.1:${sipPort}`, `tls:127.0.0.1:${port}`],
         tls: { cert_file: certs.trunkroute.cert, key_file: certs.trunkroute.key, ...sipTls },
       },
+      ...(requestPort ? { workers: { request_port_base: requestPort } } : {}),
     },
   });
   scene.onStop(() => tr.stop());
@@ -134,10 +136,13 @@ async function trunkroute(
 async function udpToTls(scenario?: string) {
   const sipPort = await freePort('both');
   const tlsPort = await freePort('tcp');
+  // The UDP entry names the socket our requests leave from (sip.udp_request_socket),
+  // fixed here through workers.request_port_base so the pattern can name it.
+  const requestPort = await freePort('both');
   const a = await tlsProvider(
     'a',
     certs.self,
-    `Record-Route: <sip:127\\.0\\.0\\.1:${tlsPort};transport=tls;tr=[^>]*>[[:space:]]+Record-Route: <sip:127\\.0\\.0\\.1:${sipPort};transport=udp;`,
+    `Record-Route: <sip:127\\.0\\.0\\.1:${tlsPort};transport=tls;tr=[^>]*>[[:space:]]+Record-Route: <sip:127\\.0\\.0\\.1:${requestPort};transport=udp;`,
     scenario,
   );
   const tr = await trunkroute(
@@ -147,6 +152,7 @@ async function udpToTls(scenario?: string) {
     {},
     tlsPort,
     sipPort,
+    requestPort,
   );
   return { a, tr };
 }

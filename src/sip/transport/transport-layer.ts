@@ -53,10 +53,18 @@ export interface TransportOptions {
    * Set when this process is one of several workers sharing the UDP listeners
    * (workers.count > 1; docs/workers.md). The public sockets are then shared with
    * the other workers: a datagram whose Call-ID another worker owns is relayed to
-   * it, and requests we send leave from a socket of our own, so the responses to
-   * them come straight back here.
+   * it (requests we send leave from the socket of requestPort, so the responses
+   * to them come straight back here).
    */
-  worker?: { index: number; count: number; key: string; requestPort: number };
+  worker?: { index: number; count: number; key: string };
+  /**
+   * Set: requests we send over UDP leave from a socket of their own on each UDP
+   * listener's address, bound to this port (0 = chosen by the system). Its
+   * responses, and the in-dialog requests our Record-Route sends there, then
+   * wait in a queue of their own, not behind new INVITEs (docs/proxy.md,
+   * Overload). Required in worker mode.
+   */
+  requestPort?: number;
   /** The certificate of the tls: listeners (required when there is one). */
   tlsServer?: TlsServerFiles;
   /**
@@ -186,16 +194,17 @@ export class TransportLayer implements SipTransport {
           this.onData(data, { protocol: 'udp', address: rinfo.address, port: rinfo.port }, local);
         });
         this.udp.push({ socket, local, family });
-        if (worker) {
-          const own = await this.bindUdp(family, spec.address, worker.requestPort, true);
+        if (this.opts.requestPort !== undefined) {
+          const own = await this.bindUdp(family, spec.address, this.opts.requestPort, true);
           const ownLocal: Endpoint = {
             protocol: 'udp',
             address: spec.address,
             port: own.address().port,
           };
           // Our Record-Route names this socket (proxy-identity.ts), so a dialog's
-          // ACK, BYE and re-INVITEs come straight here, not through the shared
-          // listener and a relay; their responses leave from here (RFC 3581 4).
+          // ACK, BYE and re-INVITEs come straight here, not through the listener's
+          // queue (and in worker mode not through a relay); their responses leave
+          // from here (RFC 3581 4).
           own.on('message', (data, rinfo) =>
             this.onData(
               data,
@@ -341,9 +350,9 @@ export class TransportLayer implements SipTransport {
   }
 
   /**
-   * Where requests we send leave from: in worker mode this worker's own UDP
-   * socket (its Via names it, so responses return to this worker); otherwise
-   * the listener.
+   * Where requests we send leave from: the own UDP socket when there is one (its
+   * Via names it, so responses return to it, and in worker mode to this worker);
+   * otherwise the listener.
    */
   requestEndpoint(protocol: TransportProtocol, family?: 4 | 6): Endpoint | undefined {
     if (protocol === 'udp' && this.udpRequest.length) {

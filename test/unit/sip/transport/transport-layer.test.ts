@@ -2,6 +2,8 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createResponse } from '../../../../src/sip/message/create-response.js';
+import { parseMessage } from '../../../../src/sip/message/parse-message.js';
+import { serializeMessage } from '../../../../src/sip/message/serialize.js';
 import type { SipRequest } from '../../../../src/sip/message/sip-message.js';
 import { TransportLayer } from '../../../../src/sip/transport/transport-layer.js';
 import type { Inbound } from '../../../../src/sip/transport/types.js';
@@ -96,6 +98,46 @@ describe('TransportLayer', () => {
     await until(() => replies.join('').includes('200 OK'));
     expect(replies.join('')).toMatch(/^SIP\/2\.0 200 OK\r\n/);
     sock.destroy();
+  });
+
+  it('UDP with a request socket: requests leave from it and their responses come back to it; answers leave from the listener', async () => {
+    const t = new TransportLayer([{ protocol: 'udp', address: '127.0.0.1', port: 0 }], {
+      requestPort: 0,
+    });
+    await t.start();
+    layers.push(t);
+    const got: Inbound[] = [];
+    t.onMessage((i) => got.push(i));
+    const listener = t.localEndpoint('udp')!;
+    const own = t.requestEndpoint('udp')!;
+    expect(own.port).not.toBe(listener.port);
+
+    const peer = createSocket('udp4');
+    const seen: Array<{ text: string; port: number }> = [];
+    peer.on('message', (m, r) => seen.push({ text: m.toString('latin1'), port: r.port }));
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
+    const dest = { protocol: 'udp' as const, address: '127.0.0.1', port: peer.address().port };
+    const parsed = parseMessage(Buffer.from(options(`127.0.0.1:${own.port}`, 'z9hG4bKown')));
+    if (!parsed.ok) throw new Error(parsed.error);
+    await t.send(parsed.message, dest);
+    await until(() => seen.length === 1);
+    expect(seen[0]!.port).toBe(own.port);
+    // The peer answers where the request came from: it reaches us on the request socket.
+    const answer = createResponse(parsed.message as SipRequest, 200);
+    peer.send(serializeMessage(answer), own.port, '127.0.0.1');
+    await until(() => got.length === 1);
+    expect(got[0]!.local.port).toBe(own.port);
+    // A request to the listener is answered from the listener (RFC 3581 4).
+    peer.send(options(`127.0.0.1:${dest.port}`, 'z9hG4bKin'), listener.port, '127.0.0.1');
+    await until(() => got.length === 2);
+    await t.send(
+      createResponse(got[1]!.message as SipRequest, 200),
+      got[1]!.source,
+      got[1]!.connectionId,
+    );
+    await until(() => seen.length === 2);
+    expect(seen[1]!.port).toBe(listener.port);
+    peer.close();
   });
 
   it('TCP: a header section that never ends is cut at the size limit and the connection closed', async () => {
