@@ -200,7 +200,8 @@ export async function startServer(
         maxSources: config.proxy.max_tracked_sources,
       },
       () => systemClock.now(),
-      shedder,
+      // Off (0): no shedder, so the guard does not even look the source up.
+      config.proxy.shed_utilization > 0 ? shedder : undefined,
     ),
     onOverload: (reason) => metrics.overload(reason),
     settings: {

@@ -208,7 +208,7 @@ export const schema = {
     shed_utilization: {
       doc: 'Event-loop utilization that trunkroute holds itself at when more calls arrive than it can serve: past it, the share of new INVITEs that keeps it there is admitted and the rest get a stateless 503 with Retry-After, so admitted calls connect without retransmission storms (docs/proxy.md, Overload). Below 1 so that the socket queue drains between bursts. 0 = never shed.',
       format: 'utilization',
-      default: 0,
+      default: 0.97,
       env: 'TRUNKROUTE_PROXY_SHED_UTILIZATION',
     },
     shed_sample_ms: {

@@ -1,9 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 /** A sample this busy means the loop never waited for I/O in it. */
 const SATURATED = 0.995;
 /** How long the loop must stay over the target before shedding starts. */
 const OVERLOADED_AFTER_MS = 300;
+/**
+ * What a new INVITE turned away cheaply (a stranger's 403, a 503 for its source's
+ * rate or for the cap on calls in setup) costs against an admitted failover call:
+ * three datagrams and a parse against about twenty datagrams (BENCHMARKS.md).
+ */
+const TURNED_AWAY_COST = 0.15;
+/** Below this share of the load, the admitted calls are not what to shed. */
+const MIN_CALL_SHARE = 0.5;
 
 type Elu = (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtilization;
 
@@ -38,6 +47,12 @@ export interface LoadShedderSettings {
  * costs goodput twice. The share is applied by a credit counter, not a coin
  * toss: exactly that share of the INVITEs in each sample is admitted, spread
  * evenly.
+ *
+ * Only calls the shedder admitted can be shed. When much of the load is INVITEs
+ * turned away anyway (a flood from a stranger, or from a source over its rate),
+ * the cut is taken from the calls' part of the load alone, and when that part
+ * is under half, none is shed: cutting the customers' calls towards nothing
+ * would not relieve a loop busy answering a flood.
  */
 export class LoadShedder {
   private last: EventLoopUtilization;
@@ -47,11 +62,15 @@ export class LoadShedder {
   private previous?: number;
   private overFor = 0;
   private timer?: NodeJS.Timeout;
+  // New INVITEs since the last sample: admitted, shed, and decided elsewhere.
+  private admittedCount = 0;
+  private shedCount = 0;
+  private otherCount = 0;
 
   constructor(
     private readonly settings: LoadShedderSettings,
     private readonly elu: Elu = performance.eventLoopUtilization,
-    private readonly cpuShare: () => number = processCpuShare(),
+    private readonly cpuShare: () => number = mainThreadCpuShare(),
   ) {
     this.last = elu();
   }
@@ -66,11 +85,11 @@ export class LoadShedder {
   sample(): void {
     const now = this.elu();
     // The loop's utilization is wall time: a turn during which the scheduler gave
-    // our core to another process counts as busy. Capped by the CPU time this
-    // process really got, so that being descheduled on a shared machine (the
-    // bench's two cores also run four SIPp processes) is not read as our own
-    // overload. When we are the bottleneck the main thread alone is on CPU all
-    // the time, and the cap does not bite.
+    // our core to another process counts as busy. Capped by the CPU time the main
+    // thread really got, so that being descheduled on a shared machine (the
+    // bench's two cores also run four SIPp processes, and two workers share them)
+    // is not read as our own overload. When we are the bottleneck the main thread
+    // is on CPU all the time, and the cap does not bite.
     const u = Math.min(this.elu(now, this.last).utilization, this.cpuShare());
     this.last = now;
     this.lastUtilization = u;
@@ -80,6 +99,7 @@ export class LoadShedder {
     // cut the share on its own.
     const level = this.previous === undefined ? u : (this.previous + u) / 2;
     this.previous = u;
+    const callShare = this.callShareOfLoad();
     const target = this.settings.targetUtilization;
     if (target <= 0) return;
     // Nothing is shed until the loop has been over the target for
@@ -87,12 +107,21 @@ export class LoadShedder {
     // is still compiling, a major GC) waits in the socket buffer and is served a
     // moment later.
     const overloaded = this.overFor >= OVERLOADED_AFTER_MS;
+    // The share of the load to take away: a call costs about constant loop time.
+    let cut = 0;
     if (overloaded && u >= SATURATED) {
       // Never idle: the socket queue grows by an unknown amount, and within a
       // second or so it overflows into a retransmission storm.
-      this.share *= 0.75;
+      cut = 0.25;
     } else if ((overloaded || this.share < 1) && level > target) {
-      this.share *= target / level;
+      cut = 1 - target / level;
+    }
+    if (cut > 0) {
+      // Taken from the admitted calls' part alone. Where INVITEs turned away
+      // anyway are most of the load, the share is held: the flood is the
+      // trouble (the source's rate the remedy), and a small cut of the load
+      // taken from a small part would shed most calls on a noisy reading.
+      if (callShare >= MIN_CALL_SHARE) this.share *= Math.max(0, 1 - cut / callShare);
     } else if (this.share < 1 && level <= target) {
       this.share = Math.min(1, this.share * Math.min(1.1, target / Math.max(level, 0.01)) + 0.01);
     }
@@ -101,11 +130,40 @@ export class LoadShedder {
 
   /** Whether the next new INVITE is admitted. */
   admit(): boolean {
-    if (this.share >= 1) return true;
+    if (this.share >= 1) {
+      this.admittedCount++;
+      return true;
+    }
     this.credit += this.share;
-    if (this.credit < 1) return false;
+    if (this.credit < 1) {
+      this.shedCount++;
+      return false;
+    }
     this.credit -= 1;
+    this.admittedCount++;
     return true;
+  }
+
+  /**
+   * A new INVITE that is not the shedder's to decide: from a source that is no
+   * customer (it gets its 403 whatever the load), or turned away by a cap first.
+   * Its cost is load that shedding calls does not relieve.
+   */
+  noteTurnedAway(): void {
+    this.otherCount++;
+  }
+
+  /**
+   * The admitted calls' share of the load the new INVITEs of the last sample
+   * made (1 when there were none), and the counts start again.
+   */
+  private callShareOfLoad(): number {
+    // Shed INVITEs count with the calls: they are the calls' own overflow, so
+    // with nothing else in the mix the share is 1 and the cut is as before.
+    const calls = this.admittedCount + TURNED_AWAY_COST * this.shedCount;
+    const total = calls + TURNED_AWAY_COST * this.otherCount;
+    this.admittedCount = this.shedCount = this.otherCount = 0;
+    return total > 0 ? calls / total : 1;
   }
 
   /** The share of new INVITEs admitted now (1: no shedding). */
@@ -125,20 +183,40 @@ export class LoadShedder {
 }
 
 /**
- * The process's CPU time (all threads) per wall time since the last call. V8's
- * helper threads make it read somewhat high, never low, while the main thread
- * is running.
+ * CPU time of the calling (main) thread per wall time since the last call.
+ * Linux's /proc/thread-self/schedstat gives it in nanoseconds (first field);
+ * elsewhere the process's CPU time stands in, which V8's helper threads make
+ * read somewhat high, never low, while the main thread runs. The thread's own
+ * time matters where several processes share the cores: with two workers, a
+ * worker whose helper threads (GC, compiler) ran while its loop was descheduled
+ * read as busy and shed calls it could carry.
  */
-function processCpuShare(): () => number {
-  let cpu = process.cpuUsage();
+export function mainThreadCpuShare(readCpuMs: () => number = mainThreadCpuMs): () => number {
+  let cpu = readCpuMs();
   let at = performance.now();
   return () => {
-    const nextCpu = process.cpuUsage();
+    const nextCpu = readCpuMs();
     const nextAt = performance.now();
-    const used = (nextCpu.user - cpu.user + nextCpu.system - cpu.system) / 1000;
     const wall = nextAt - at;
+    const used = nextCpu - cpu;
     cpu = nextCpu;
     at = nextAt;
     return wall > 0 ? used / wall : 0;
   };
 }
+
+const SCHEDSTAT = '/proc/thread-self/schedstat';
+
+/** CPU time of the calling thread in ms (of the process where Linux's count is not there). */
+export const mainThreadCpuMs: () => number = (() => {
+  const thread = (): number => Number(readFileSync(SCHEDSTAT, 'latin1').split(' ', 1)[0]) / 1e6;
+  try {
+    if (Number.isFinite(thread())) return thread;
+  } catch {
+    // Not Linux, or /proc not mounted: the process's time below.
+  }
+  return () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+})();

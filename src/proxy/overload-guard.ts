@@ -10,6 +10,12 @@ export interface OverloadSettings {
   maxSources: number;
 }
 
+/** The part of the load shedder the guard uses (LoadShedder). */
+export interface LoadAdmission {
+  admit(): boolean;
+  noteTurnedAway(): void;
+}
+
 interface Bucket {
   tokens: number;
   at: number;
@@ -19,7 +25,10 @@ interface Bucket {
  * The first gate for a new INVITE, before any routing work: a cap on calls in
  * setup, a token bucket per source address (a burst of one second's worth), and
  * then our own load (LoadShedder), so a flooding source spends its own tokens
- * before it can crowd the other callers out of the admitted share.
+ * before it can crowd the other callers out of the admitted share. Only known
+ * sources' INVITEs are put to the shedder: a stranger's gets its 403 whatever
+ * the load, and is counted, like every INVITE turned away here, as load that
+ * shedding calls does not relieve.
  * Memory stays bounded under a flood from many addresses: the table of sources
  * has a cap, and the least recently seen source makes room.
  */
@@ -29,14 +38,20 @@ export class OverloadGuard {
   constructor(
     private readonly settings: OverloadSettings,
     private readonly now: () => number,
-    private readonly load?: { admit(): boolean },
+    private readonly load?: LoadAdmission,
   ) {}
 
-  /** undefined = go on; otherwise why the INVITE gets 503. */
-  check(source: string, callsInSetup: number): OverloadReason | undefined {
+  /**
+   * undefined = go on; otherwise why the INVITE gets 503. `known` says whether
+   * the source is a customer (or otherwise served); asked only when there is a
+   * load shedder.
+   */
+  check(source: string, callsInSetup: number, known?: () => boolean): OverloadReason | undefined {
     const s = this.settings;
-    if (s.maxCallsInSetup > 0 && callsInSetup >= s.maxCallsInSetup) return 'calls_in_setup';
-    if (s.sourceRate <= 0) return this.load && !this.load.admit() ? 'load' : undefined;
+    if (s.maxCallsInSetup > 0 && callsInSetup >= s.maxCallsInSetup) {
+      return this.turnedAway('calls_in_setup');
+    }
+    if (s.sourceRate <= 0) return this.byLoad(known);
     const now = this.now();
     let b = this.buckets.get(source);
     if (b) {
@@ -52,9 +67,23 @@ export class OverloadGuard {
       b = { tokens: s.sourceRate, at: now };
     }
     this.buckets.set(source, b);
-    if (b.tokens < 1) return 'source_rate';
+    if (b.tokens < 1) return this.turnedAway('source_rate');
     b.tokens -= 1;
-    return this.load && !this.load.admit() ? 'load' : undefined;
+    return this.byLoad(known);
+  }
+
+  private byLoad(known?: () => boolean): OverloadReason | undefined {
+    if (!this.load) return undefined;
+    if (known && !known()) {
+      this.load.noteTurnedAway();
+      return undefined;
+    }
+    return this.load.admit() ? undefined : 'load';
+  }
+
+  private turnedAway(reason: OverloadReason): OverloadReason {
+    this.load?.noteTurnedAway();
+    return reason;
   }
 
   /** Sources tracked now (bounded by maxSources). */

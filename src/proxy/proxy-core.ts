@@ -595,7 +595,10 @@ export class ProxyCore implements TransactionUser {
    * log must not become the next bottleneck. RFC 3261 21.5.4: 503 + Retry-After.
    */
   private overloaded(incoming: IncomingRequest, transaction: ServerTransaction): boolean {
-    const overload = this.deps.overload?.check(incoming.source.address, this.calls.size);
+    const source = incoming.source.address;
+    const overload = this.deps.overload?.check(source, this.calls.size, () =>
+      isKnownSource(this.deps.routes().table, source),
+    );
     if (!overload) return false;
     const res = createResponse(
       incoming.request,

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { LoadShedder } from '../../../src/proxy/load-shedder.js';
+import {
+  LoadShedder,
+  mainThreadCpuMs,
+  mainThreadCpuShare,
+} from '../../../src/proxy/load-shedder.js';
 import { fakeElu } from '../health/fake-elu.js';
 
 const SAMPLE_MS = 100;
@@ -139,6 +143,75 @@ describe('LoadShedder', () => {
       s.sample();
     }
     expect(s.admittedShare).toBeLessThan(1);
+  });
+
+  it('sheds no customer call when the loop is busy turning away a flood of INVITEs that are not its to decide', () => {
+    const f = fakeElu();
+    const s = new LoadShedder({ targetUtilization: 0.9, sampleMs: SAMPLE_MS }, f.elu, ALL_CPU);
+    for (let i = 0; i < 10; i++) {
+      // 2 customer calls and 500 strangers' INVITEs (403) a sample: 2 / (2 + 75) of the load.
+      for (let n = 0; n < 500; n++) s.noteTurnedAway();
+      expect(offer(s, 2)).toBe(2);
+      f.spend(100, 0);
+      s.sample();
+    }
+    expect(s.admittedShare).toBe(1);
+    // Still held when the calls are a little under half the load: 40 calls, 400 × 0.15.
+    for (let i = 0; i < 5; i++) {
+      for (let n = 0; n < 400; n++) s.noteTurnedAway();
+      expect(offer(s, 40)).toBe(40);
+      f.spend(100, 0);
+      s.sample();
+    }
+    expect(s.admittedShare).toBe(1);
+  });
+
+  it('takes the cut from the calls part of the load when turned-away INVITEs are part of it', () => {
+    const f = fakeElu();
+    const s = new LoadShedder({ targetUtilization: 0.9, sampleMs: SAMPLE_MS }, f.elu, ALL_CPU);
+    const sample = () => {
+      for (let n = 0; n < 100; n++) s.noteTurnedAway();
+      offer(s, 85);
+      f.spend(100, 0);
+      s.sample();
+    };
+    for (let i = 0; i < 3; i++) sample();
+    // Calls are 85 / (85 + 15) of the load; a quarter of the load is a cut of
+    // 0.25 / 0.85 of the calls.
+    expect(s.admittedShare).toBeCloseTo(1 - 0.25 / 0.85);
+    // Once shedding, the shed INVITEs count with the calls (85 offered, fewer admitted).
+    const share = s.admittedShare;
+    for (let n = 0; n < 100; n++) s.noteTurnedAway();
+    const admitted = offer(s, 85);
+    f.spend(95, 5);
+    s.sample();
+    const calls = admitted + 0.15 * (85 - admitted);
+    const callShare = calls / (calls + 15);
+    const level = (1 + 0.95) / 2;
+    expect(s.admittedShare).toBeCloseTo(share * (1 - (1 - 0.9 / level) / callShare));
+  });
+
+  it("reads the CPU time the thread got per wall time, from the main thread's own clock", async () => {
+    let ms = 0;
+    const share = mainThreadCpuShare(() => ms);
+    await new Promise((r) => setTimeout(r, 50));
+    ms = 25;
+    const read = share();
+    expect(read).toBeGreaterThan(0);
+    expect(read).toBeLessThanOrEqual(0.5);
+    // The default clock counts this thread's time: spinning here for 30 ms of
+    // the process's CPU time moves it by about as much, however the scheduler
+    // interleaves us with others.
+    const before = mainThreadCpuMs();
+    const start = process.cpuUsage();
+    const spent = () => {
+      const u = process.cpuUsage(start);
+      return (u.user + u.system) / 1000;
+    };
+    while (spent() < 30);
+    const threadMs = mainThreadCpuMs() - before;
+    expect(threadMs).toBeGreaterThan(20);
+    expect(threadMs).toBeLessThanOrEqual(spent() + 1);
   });
 
   it('target 0 never sheds', () => {

@@ -40,6 +40,7 @@ describe('OverloadGuard', () => {
         asked++;
         return false;
       },
+      noteTurnedAway: () => undefined,
     };
     const g = new OverloadGuard(
       { sourceRate: 2, maxCallsInSetup: 0, maxSources: 100 },
@@ -50,6 +51,7 @@ describe('OverloadGuard', () => {
     expect(asked).toBe(2);
     const open = new OverloadGuard({ sourceRate: 0, maxCallsInSetup: 0, maxSources: 1 }, () => 0, {
       admit: () => true,
+      noteTurnedAway: () => undefined,
     });
     expect(open.check('192.0.2.1', 0)).toBeUndefined();
     const noRate = new OverloadGuard(
@@ -58,5 +60,34 @@ describe('OverloadGuard', () => {
       shedAll,
     );
     expect(noRate.check('192.0.2.1', 0)).toBe('load');
+  });
+
+  it('puts only known sources to the shedder; strangers and capped INVITEs are counted as turned away', () => {
+    const seen: string[] = [];
+    const load = {
+      admit: () => {
+        seen.push('admit');
+        return true;
+      },
+      noteTurnedAway: () => seen.push('away'),
+    };
+    const g = new OverloadGuard(
+      { sourceRate: 1, maxCallsInSetup: 3, maxSources: 10 },
+      () => 0,
+      load,
+    );
+    let looked = 0;
+    const known = (answer: boolean) => () => {
+      looked++;
+      return answer;
+    };
+    expect(g.check('192.0.2.1', 0, known(true))).toBeUndefined();
+    // A stranger goes on to its 403, and is not shed.
+    expect(g.check('192.0.2.9', 0, known(false))).toBeUndefined();
+    expect(g.check('192.0.2.1', 0, known(true))).toBe('source_rate');
+    expect(g.check('192.0.2.2', 3, known(true))).toBe('calls_in_setup');
+    expect(seen).toEqual(['admit', 'away', 'away', 'away']);
+    // The source is looked up only when the shedder is asked.
+    expect(looked).toBe(2);
   });
 });
