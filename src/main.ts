@@ -142,6 +142,7 @@ export async function startServer(
   const shedder = new LoadShedder({
     targetUtilization: config.proxy.shed_utilization,
     sampleMs: config.proxy.shed_sample_ms,
+    overloadedAfterMs: config.proxy.shed_after_ms,
   });
   shedder.start();
   health = new HealthMonitor({

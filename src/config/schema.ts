@@ -217,6 +217,12 @@ export const schema = {
       default: 100,
       env: 'TRUNKROUTE_PROXY_SHED_SAMPLE_MS',
     },
+    shed_after_ms: {
+      doc: 'How long the event loop must stay over proxy.shed_utilization before new INVITEs are shed (ms). Bursts shorter than this (a major GC, a cold start compiling the call path, the scheduler giving the core away) wait in the socket buffer instead of costing calls; longer, and a backlog builds that delays callers towards their 500-ms retransmission (docs/proxy.md, Overload).',
+      format: 'nat',
+      default: 500,
+      env: 'TRUNKROUTE_PROXY_SHED_AFTER_MS',
+    },
     shutdown_grace_ms: {
       doc: 'On SIGTERM, how long calls in setup may take to connect or fail before they are cancelled.',
       format: 'nat',
@@ -433,6 +439,7 @@ export interface ServerConfig {
     max_tracked_sources: number;
     shed_utilization: number;
     shed_sample_ms: number;
+    shed_after_ms: number;
     shutdown_grace_ms: number;
   };
   routes: {

@@ -3,8 +3,6 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 /** A sample this busy means the loop never waited for I/O in it. */
 const SATURATED = 0.995;
-/** How long the loop must stay over the target before shedding starts. */
-const OVERLOADED_AFTER_MS = 300;
 /**
  * What a new INVITE turned away cheaply (a stranger's 403, a 503 for its source's
  * rate or for the cap on calls in setup) costs against an admitted failover call:
@@ -26,6 +24,12 @@ export interface LoadShedderSettings {
   targetUtilization: number;
   /** How often the utilization is sampled and the admitted share adjusted (ms). */
   sampleMs: number;
+  /**
+   * How long the loop must stay over the target (wall time) before shedding
+   * starts (ms): a shorter burst, a cold start's compiling or a major GC, waits
+   * in the socket buffer and is served a moment later.
+   */
+  overloadedAfterMs: number;
 }
 
 /**
@@ -35,13 +39,15 @@ export interface LoadShedderSettings {
  * the rest get a stateless 503 with Retry-After (RFC 3261 21.5.4), which costs
  * about a sixth of what a routed failover call costs. Calls already admitted are never shed.
  *
- * Nothing is shed until the loop has been over the target for 300 ms: a shorter
- * burst (a cold start, a GC pause) waits in the socket buffer. From then on the
- * share follows the utilization of the last two samples: above the target it
- * is scaled by target / utilization (a call's cost is about constant, so the
- * admitted rate falls in proportion); while the loop never idles it is cut by a
- * quarter a sample (a reading of 1 does not say by how much the load is over,
- * and the socket queue is growing); below the target it grows again, by at most
+ * Nothing is shed until the loop has been over the target (on the wall clock)
+ * for overloadedAfterMs: a shorter burst (a cold start, a GC pause, the
+ * scheduler) waits in the socket buffer. From then on the share follows the
+ * utilization of the last two samples, capped by the main thread's CPU time:
+ * above the target it is scaled by target / utilization (a call's cost is
+ * about constant, so the admitted rate falls in proportion); while the loop
+ * never idles (wall clock, whatever CPU time it got) it is cut by a quarter a
+ * sample (a reading of 1 does not say by how much the load is over, and the
+ * socket queue is growing); below the target it grows again, by at most
  * a tenth plus one point per sample, until every call is admitted. Growth is
  * slow on purpose: each shed INVITE still costs its datagrams, so an overshoot
  * costs goodput twice. The share is applied by a credit counter, not a coin
@@ -60,6 +66,7 @@ export class LoadShedder {
   private credit = 0;
   private lastUtilization = 0;
   private previous?: number;
+  private previousRaw?: number;
   private overFor = 0;
   private timer?: NodeJS.Timeout;
   // New INVITEs since the last sample: admitted, shed, and decided elsewhere.
@@ -84,32 +91,41 @@ export class LoadShedder {
   /** Takes one sample and adjusts the admitted share (the interval calls it; tests call it directly). */
   sample(): void {
     const now = this.elu();
-    // The loop's utilization is wall time: a turn during which the scheduler gave
-    // our core to another process counts as busy. Capped by the CPU time the main
-    // thread really got, so that being descheduled on a shared machine (the
-    // bench's two cores also run four SIPp processes, and two workers share them)
-    // is not read as our own overload. When we are the bottleneck the main thread
-    // is on CPU all the time, and the cap does not bite.
-    const u = Math.min(this.elu(now, this.last).utilization, this.cpuShare());
+    const raw = this.elu(now, this.last).utilization;
     this.last = now;
+    // The loop's utilization is wall time: a turn during which the scheduler gave
+    // our core to another process counts as busy. For the proportional step the
+    // reading is capped by the CPU time the main thread really got, so that a
+    // loop that idles now and then but is descheduled mid-turn on a shared
+    // machine (the bench's two cores also run four SIPp processes, and two
+    // workers share them) is not read as our own overload. A loop that never
+    // idled is another matter, whatever the cause: its socket queue was never
+    // empty and is growing, and if the machine cannot give us the CPU time, the
+    // calls we cannot serve are better shed than retransmitted (measured: at
+    // 800 calls/s on the bench the main thread got 75-99 % of a core while its
+    // loop read 1.0 for nine seconds, and the capped reading never shed).
+    const u = Math.min(raw, this.cpuShare());
     this.lastUtilization = u;
-    this.overFor = u > this.settings.targetUtilization ? this.overFor + this.settings.sampleMs : 0;
+    this.overFor =
+      raw > this.settings.targetUtilization ? this.overFor + this.settings.sampleMs : 0;
     // The proportional step reads the last two samples together: one slow tick,
     // or the scheduler taking the core away mid-turn (counted as busy), must not
     // cut the share on its own.
     const level = this.previous === undefined ? u : (this.previous + u) / 2;
+    const rawLevel = this.previousRaw === undefined ? raw : (this.previousRaw + raw) / 2;
     this.previous = u;
+    this.previousRaw = raw;
     const callShare = this.callShareOfLoad();
     const target = this.settings.targetUtilization;
     if (target <= 0) return;
     // Nothing is shed until the loop has been over the target for
-    // OVERLOADED_AFTER_MS: a shorter burst (a process that has just started and
+    // overloadedAfterMs: a shorter burst (a process that has just started and
     // is still compiling, a major GC) waits in the socket buffer and is served a
     // moment later.
-    const overloaded = this.overFor >= OVERLOADED_AFTER_MS;
+    const overloaded = this.overFor >= this.settings.overloadedAfterMs;
     // The share of the load to take away: a call costs about constant loop time.
     let cut = 0;
-    if (overloaded && u >= SATURATED) {
+    if (overloaded && raw >= SATURATED) {
       // Never idle: the socket queue grows by an unknown amount, and within a
       // second or so it overflows into a retransmission storm.
       cut = 0.25;
@@ -122,7 +138,9 @@ export class LoadShedder {
       // trouble (the source's rate the remedy), and a small cut of the load
       // taken from a small part would shed most calls on a noisy reading.
       if (callShare >= MIN_CALL_SHARE) this.share *= Math.max(0, 1 - cut / callShare);
-    } else if (this.share < 1 && level <= target) {
+    } else if (this.share < 1 && rawLevel <= target) {
+      // Grows only once the loop really idles again: between a capped reading
+      // under the target and a wall-time one over it, the share is held.
       this.share = Math.min(1, this.share * Math.min(1.1, target / Math.max(level, 0.01)) + 0.01);
     }
     if (this.share < 0.001) this.share = 0;
@@ -171,7 +189,7 @@ export class LoadShedder {
     return this.share;
   }
 
-  /** The event-loop utilization of the last sample. */
+  /** The event-loop utilization of the last sample, capped by the main thread's CPU time. */
   get utilization(): number {
     return this.lastUtilization;
   }
