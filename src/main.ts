@@ -67,13 +67,7 @@ export async function startServer(
     tlsCaFile: config.sip.tls.ca_file || undefined,
     tlsReloadIntervalMs: config.sip.tls.reload_interval_ms,
     worker,
-    // Worker i (a single process is 0) sends from request_port_base + i.
-    requestPort:
-      worker || config.sip.udp_request_socket
-        ? config.workers.request_port_base
-          ? config.workers.request_port_base + (worker?.index ?? 0)
-          : 0
-        : undefined,
+    requestPort: requestPort(config, worker?.index),
     // A handler defect caught at the transport boundary is an error, not debug noise.
     log: (event, detail) => {
       if (event.includes('handler error')) log.error(detail, event);
@@ -357,4 +351,15 @@ function sharedHealthRedis(url: string): { cmd: Redis; sub: Redis } {
   cmd.on('error', () => {});
   sub.on('error', () => {});
   return { cmd, sub };
+}
+
+/**
+ * The port of the own UDP request socket (sip.udp_request_socket; always with
+ * workers), or undefined for none: worker i (a single process is 0) sends from
+ * request_port_base + i, or from a port the system chooses when that is 0.
+ */
+function requestPort(config: ServerConfig, workerIndex: number | undefined): number | undefined {
+  if (workerIndex === undefined && !config.sip.udp_request_socket) return undefined;
+  const base = config.workers.request_port_base;
+  return base ? base + (workerIndex ?? 0) : 0;
 }

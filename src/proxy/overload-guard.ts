@@ -46,12 +46,16 @@ export class OverloadGuard {
    * the source is a customer (or otherwise served); asked only when there is a
    * load shedder.
    */
-  check(source: string, callsInSetup: number, known?: () => boolean): OverloadReason | undefined {
+  check(
+    source: string,
+    callsInSetup: number,
+    known?: (source: string) => boolean,
+  ): OverloadReason | undefined {
     const s = this.settings;
     if (s.maxCallsInSetup > 0 && callsInSetup >= s.maxCallsInSetup) {
       return this.turnedAway('calls_in_setup');
     }
-    if (s.sourceRate <= 0) return this.byLoad(known);
+    if (s.sourceRate <= 0) return this.byLoad(source, known);
     const now = this.now();
     let b = this.buckets.get(source);
     if (b) {
@@ -69,12 +73,12 @@ export class OverloadGuard {
     this.buckets.set(source, b);
     if (b.tokens < 1) return this.turnedAway('source_rate');
     b.tokens -= 1;
-    return this.byLoad(known);
+    return this.byLoad(source, known);
   }
 
-  private byLoad(known?: () => boolean): OverloadReason | undefined {
+  private byLoad(source: string, known?: (source: string) => boolean): OverloadReason | undefined {
     if (!this.load) return undefined;
-    if (known && !known()) {
+    if (known && !known(source)) {
       this.load.noteTurnedAway();
       return undefined;
     }

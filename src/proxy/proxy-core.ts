@@ -102,6 +102,9 @@ export class ProxyCore implements TransactionUser {
   private draining = false;
   /** Answered calls until their BYE, so their record is written when they end. */
   private readonly established: EstablishedCalls;
+  /** Whether trunkroute serves this source address at all (the overload guard asks). */
+  private readonly knownSource = (source: string): boolean =>
+    isKnownSource(this.deps.routes().table, source);
 
   constructor(private readonly deps: ProxyCoreDeps) {
     this.supported = new Set(deps.settings.supportedExtensions.map((s) => s.toLowerCase()));
@@ -595,9 +598,10 @@ export class ProxyCore implements TransactionUser {
    * log must not become the next bottleneck. RFC 3261 21.5.4: 503 + Retry-After.
    */
   private overloaded(incoming: IncomingRequest, transaction: ServerTransaction): boolean {
-    const source = incoming.source.address;
-    const overload = this.deps.overload?.check(source, this.calls.size, () =>
-      isKnownSource(this.deps.routes().table, source),
+    const overload = this.deps.overload?.check(
+      incoming.source.address,
+      this.calls.size,
+      this.knownSource,
     );
     if (!overload) return false;
     const res = createResponse(
