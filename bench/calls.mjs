@@ -5,6 +5,7 @@
 //       [--steps 200,500,1000,1500,2000,2500,3000] [--step-seconds 10]
 //       [--only trunkroute|kamailio] [--json FILE] [--cpu-prof DIR]
 //       [--kamailio-children 2] [--workers 1] [--keep-going] [--node-args='--flag ...'] [--dist DIR]
+//       [--warmup-seconds 5]
 //   node bench/calls.mjs --memory 20000 [--memory-rate 500]   (memory per call, trunkroute)
 //
 // failover: providers A=503, B=404, C=200; every call is tried on A, B, then C.
@@ -50,6 +51,10 @@ const { values: opt } = parseArgs({
     // trunkroute's workers.count; more than 1 also starts a redis-server (docs/workers.md).
     workers: { type: 'string', default: '1' },
     'keep-going': { type: 'boolean', default: false },
+    // Each system first carries WARMUP_RATE calls/s for this long, outside the table:
+    // the steps measure the steady state, not V8 compiling trunkroute's call path in
+    // its first second (docs/proxy.md, Overload). 0 measures from cold.
+    'warmup-seconds': { type: 'string', default: '5' },
     memory: { type: 'string' },
     'memory-rate': { type: 'string', default: '500' },
     keep: { type: 'boolean', default: false },
@@ -61,6 +66,8 @@ const mode = opt.mode;
 if (mode !== 'failover' && mode !== 'direct') throw new Error('--mode is failover or direct');
 const steps = opt.steps.split(',').map(Number);
 const stepSeconds = Number(opt['step-seconds']);
+const warmupSeconds = Number(opt['warmup-seconds']);
+const WARMUP_RATE = 200;
 const systems = opt.only ? [opt.only] : ['trunkroute', 'kamailio'];
 for (const s of systems)
   if (s !== 'trunkroute' && s !== 'kamailio') throw new Error('--only is trunkroute or kamailio');
@@ -68,7 +75,9 @@ for (const s of systems)
 const runDir = mkdtempSync(join(tmpdir(), 'bench-calls-run-'));
 // Hard bound for the whole run, whatever happens.
 const maxRunMs =
-  (opt.memory ? 600 : steps.length * systems.length * (stepSeconds + 40) + 60) * 1000;
+  (opt.memory
+    ? 600
+    : (steps.length + 1) * systems.length * (stepSeconds + 40) + warmupSeconds + 60) * 1000;
 const runBound = setTimeout(() => {
   console.error(`bench/calls: still running after ${maxRunMs / 1000} s, stopping`);
   process.exit(1);
@@ -282,8 +291,8 @@ function startCaller(ports, { rate, calls, limit, holdMs, extra = [], timeoutSec
   });
 }
 
-async function runStep(sut, ports, rate) {
-  const calls = Math.round(rate * stepSeconds);
+async function runStep(sut, ports, rate, seconds = stepSeconds) {
+  const calls = Math.round(rate * seconds);
   const providers = await startProviders(ports);
   const sutCpu0 = cpuSeconds(sut.pids());
   const provCpu0 = Object.values(providers).reduce((s, p) => s + p.cpu(), 0);
@@ -295,7 +304,7 @@ async function runStep(sut, ports, rate) {
     limit: Math.max(50, rate * 2),
     holdMs: 0,
     extra: ['-trace_rtt', '-rtt_freq', '100'],
-    timeoutSeconds: stepSeconds + 20,
+    timeoutSeconds: seconds + 20,
   });
   // SIPp's /proc entry goes with it: sample its CPU time while it runs.
   let callerCpu = 0;
@@ -397,6 +406,15 @@ async function runSteps() {
             ...opt['node-args'].split(' ').filter(Boolean),
           ])
         : await startKamailio(ports[s]);
+  }
+  if (warmupSeconds > 0) {
+    for (const s of systems) {
+      const w = await runStep(suts[s], ports[s], WARMUP_RATE, warmupSeconds);
+      console.log(
+        `bench/calls: warm-up, ${s}: ${w.successful} of ${w.calls} calls connected at ${WARMUP_RATE}/s (not in the table)`,
+      );
+      await sleep(1500);
+    }
   }
   const load0 = loadavg()[0];
   console.log(

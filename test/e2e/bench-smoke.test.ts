@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 // Keeps bench/calls from rotting: one short step of the call-rate benchmark
-// (trunkroute only, failover A=503 → B=404 → C=200, 20 calls/s for 3 s) must
-// produce its result row, and every call must connect. No speed is asserted here:
+// (trunkroute only, failover A=503 → B=404 → C=200, 20 calls/s for 3 s, after a
+// one-second warm-up outside the table) must produce its result row, and every
+// call of the step must connect. No speed is asserted here:
 // rates belong in BENCHMARKS.md.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -56,6 +57,8 @@ describe('bench/calls smoke run', () => {
       '20',
       '--step-seconds',
       '3',
+      '--warmup-seconds',
+      '1',
       '--json',
       json,
     ]);
@@ -69,5 +72,10 @@ describe('bench/calls smoke run', () => {
     // Every provider saw its share: A and B refused, C answered (their SIPp statistics were read).
     expect(Object.keys(row.retrans).sort()).toEqual(['a', 'b', 'c', 'caller']);
     expect(output).toContain('| 20 | trunkroute |');
+    // The warm-up ran first and is reported apart from the table (its rate is not asserted).
+    expect(output).toMatch(
+      /warm-up, trunkroute: \d+ of 200 calls connected at 200\/s \(not in the table\)/,
+    );
+    expect(output.indexOf('warm-up')).toBeLessThan(output.indexOf('| 20 | trunkroute |'));
   });
 });
