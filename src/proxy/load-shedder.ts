@@ -11,8 +11,37 @@ const SATURATED = 0.995;
 const TURNED_AWAY_COST = 0.15;
 /** Below this share of the load, the admitted calls are not what to shed. */
 const MIN_CALL_SHARE = 0.5;
+/**
+ * Samples busier than this (and not saturated) measure the loop time a call
+ * costs: lighter ones overstate it (fixed work per sample, fewer messages per
+ * wake-up), by about a third at 300 against 600 calls/s on the bench.
+ */
+const ESTIMATE_MIN_UTILIZATION = 0.3;
+/** Fewer call-equivalents than this in a sample say too little about their cost. */
+const ESTIMATE_MIN_WORK = 5;
+/** Weight of the newest sample in the cost estimate (about the last second counts). */
+const ESTIMATE_WEIGHT = 0.3;
+/**
+ * Saturated, the admitted calls are cut to this share of the target's worth:
+ * the rest of the loop drains the backlog that saturated it.
+ */
+const DRAIN = 0.9;
+/** Saturated: the most a sample cuts (all it cuts without a cost estimate yet). */
+const BLIND_CUT = 0.25;
+/** Saturated with the share already at or under the estimate's (the backlog draining). */
+const GENTLE_CUT = 0.05;
 
 type Elu = (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtilization;
+
+interface SampleCounts {
+  callShare: number;
+  /** Call-equivalents: admitted calls, plus TURNED_AWAY_COST for each INVITE turned away. */
+  work: number;
+  /** New INVITEs the shedder admitted or shed. */
+  decided: number;
+  /** New INVITEs shed, or turned away elsewhere. */
+  turnedAway: number;
+}
 
 export interface LoadShedderSettings {
   /**
@@ -44,15 +73,27 @@ export interface LoadShedderSettings {
  * scheduler) waits in the socket buffer. From then on the share follows the
  * utilization of the last two samples, capped by the main thread's CPU time:
  * above the target it is scaled by target / utilization (a call's cost is
- * about constant, so the admitted rate falls in proportion); while the loop
- * never idles (wall clock, whatever CPU time it got) it is cut by a quarter a
- * sample (a reading of 1 does not say by how much the load is over, and the
- * socket queue is growing); below the target it grows again, by at most
- * a tenth plus one point per sample, until every call is admitted. Growth is
- * slow on purpose: each shed INVITE still costs its datagrams, so an overshoot
- * costs goodput twice. The share is applied by a credit counter, not a coin
- * toss: exactly that share of the INVITEs in each sample is admitted, spread
- * evenly.
+ * about constant, so the admitted rate falls in proportion); below the target
+ * it grows again, by at most a tenth plus one point per sample, until every
+ * call is admitted. Growth is slow on purpose: each shed INVITE still costs its
+ * datagrams, so an overshoot costs goodput twice.
+ *
+ * A loop that never idles (wall clock, whatever CPU time it got) does not say
+ * by how much the load is over, and it stays saturated while the backlog that
+ * saturated it drains, whatever is admitted meanwhile. So the shedder keeps an
+ * estimate of the loop time a call costs, from the samples in which the loop
+ * idled and was busy enough to tell (ESTIMATE_MIN_UTILIZATION); saturated, it
+ * cuts towards the share that fills DRAIN of the target with calls (the rest
+ * drains the backlog), by at most a quarter a sample, and only gently
+ * (GENTLE_CUT) once the share is at or under it. Growth does not pass the share
+ * that fills the target by more than a point a sample either. Without an
+ * estimate (a process that saturates before it was ever busy) the cut is a
+ * quarter a sample. Cutting by a quarter every saturated sample took the share
+ * to 3 % at twice the ceiling while the backlog drained, then overshot again,
+ * an oscillation of 1-2 s (BENCHMARKS.md, "Shedding through a long overload").
+ *
+ * The share is applied by a credit counter, not a coin toss: exactly that share
+ * of the INVITEs in each sample is admitted, spread evenly.
  *
  * Only calls the shedder admitted can be shed. When much of the load is INVITEs
  * turned away anyway (a flood from a stranger, or from a source over its rate),
@@ -68,6 +109,8 @@ export class LoadShedder {
   private previous?: number;
   private previousRaw?: number;
   private overFor = 0;
+  /** Loop time (ms, CPU-capped) one admitted call costs; undefined until measured. */
+  private costMs?: number;
   private timer?: NodeJS.Timeout;
   // New INVITEs since the last sample: admitted, shed, and decided elsewhere.
   private admittedCount = 0;
@@ -115,9 +158,16 @@ export class LoadShedder {
     const rawLevel = this.previousRaw === undefined ? raw : (this.previousRaw + raw) / 2;
     this.previous = u;
     this.previousRaw = raw;
-    const callShare = this.callShareOfLoad();
+    const counts = this.takeCounts();
+    const callShare = counts.callShare;
     const target = this.settings.targetUtilization;
     if (target <= 0) return;
+    if (raw < SATURATED && u >= ESTIMATE_MIN_UTILIZATION && counts.work >= ESTIMATE_MIN_WORK) {
+      // The loop idled, so its busy time was this sample's own work, not a backlog's.
+      const cost = (u * this.settings.sampleMs) / counts.work;
+      this.costMs =
+        this.costMs === undefined ? cost : this.costMs + ESTIMATE_WEIGHT * (cost - this.costMs);
+    }
     // Nothing is shed until the loop has been over the target for
     // overloadedAfterMs: a shorter burst (a process that has just started and
     // is still compiling, a major GC) waits in the socket buffer and is served a
@@ -128,7 +178,17 @@ export class LoadShedder {
     if (overloaded && raw >= SATURATED) {
       // Never idle: the socket queue grows by an unknown amount, and within a
       // second or so it overflows into a retransmission storm.
-      cut = 0.25;
+      const fill = this.fillingShare(DRAIN * target, counts);
+      if (fill === undefined) cut = BLIND_CUT;
+      else if (callShare >= MIN_CALL_SHARE) {
+        // In the spirit of RFC 7415's rate control: towards what the loop can carry.
+        this.share =
+          fill < this.share
+            ? Math.max(fill, this.share * (1 - BLIND_CUT))
+            : this.share * (1 - GENTLE_CUT);
+        if (this.share < 0.001) this.share = 0;
+        return;
+      }
     } else if ((overloaded || this.share < 1) && level > target) {
       cut = 1 - target / level;
     }
@@ -141,7 +201,11 @@ export class LoadShedder {
     } else if (this.share < 1 && rawLevel <= target) {
       // Grows only once the loop really idles again: between a capped reading
       // under the target and a wall-time one over it, the share is held.
-      this.share = Math.min(1, this.share * Math.min(1.1, target / Math.max(level, 0.01)) + 0.01);
+      let grown = Math.min(1, this.share * Math.min(1.1, target / Math.max(level, 0.01)) + 0.01);
+      // Up to the share that fills the target quickly, past it a point a sample.
+      const fill = this.fillingShare(target, counts);
+      if (fill !== undefined) grown = Math.min(grown, Math.max(this.share + 0.01, fill));
+      this.share = grown;
     }
     if (this.share < 0.001) this.share = 0;
   }
@@ -172,16 +236,35 @@ export class LoadShedder {
   }
 
   /**
-   * The admitted calls' share of the load the new INVITEs of the last sample
-   * made (1 when there were none), and the counts start again.
+   * The last sample's new INVITEs, and the counts start again: the admitted
+   * calls' share of the load they made (1 when there were none), that load in
+   * call-equivalents, and how many the shedder decided.
    */
-  private callShareOfLoad(): number {
+  private takeCounts(): SampleCounts {
     // Shed INVITEs count with the calls: they are the calls' own overflow, so
     // with nothing else in the mix the share is 1 and the cut is as before.
     const calls = this.admittedCount + TURNED_AWAY_COST * this.shedCount;
-    const total = calls + TURNED_AWAY_COST * this.otherCount;
+    const work = calls + TURNED_AWAY_COST * this.otherCount;
+    const counts: SampleCounts = {
+      callShare: work > 0 ? calls / work : 1,
+      work,
+      decided: this.admittedCount + this.shedCount,
+      turnedAway: this.shedCount + this.otherCount,
+    };
     this.admittedCount = this.shedCount = this.otherCount = 0;
-    return total > 0 ? calls / total : 1;
+    return counts;
+  }
+
+  /**
+   * The share of the INVITEs decided in the last sample whose calls would have
+   * kept the loop at this utilization, the INVITEs turned away costing theirs;
+   * undefined without a cost estimate or without INVITEs to decide.
+   */
+  private fillingShare(utilization: number, counts: SampleCounts): number | undefined {
+    if (this.costMs === undefined || counts.decided === 0) return undefined;
+    const room = (utilization * this.settings.sampleMs) / this.costMs;
+    const calls = room - TURNED_AWAY_COST * counts.turnedAway;
+    return Math.min(1, Math.max(0, calls / counts.decided));
   }
 
   /** The share of new INVITEs admitted now (1: no shedding). */

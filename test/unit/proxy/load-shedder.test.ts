@@ -147,6 +147,82 @@ describe('LoadShedder', () => {
     expect(meanAdmitted).toBeLessThan(87);
   });
 
+  it('with a cost estimate, cuts a saturated loop to the share that fills the target, not by a quarter every sample while the backlog drains', () => {
+    const f = fakeElu();
+    const s = new LoadShedder(
+      { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
+      f.elu,
+      ALL_CPU,
+    );
+    // 80 calls a sample keep the loop 80 % busy: a call costs 1 ms of loop time.
+    for (let i = 0; i < 5; i++) {
+      expect(offer(s, 80)).toBe(80);
+      f.spend(80, 20);
+      s.sample();
+    }
+    expect(s.admittedShare).toBe(1);
+    // 200 a sample, and the loop never idles (the backlog grows, then drains).
+    const saturated = (): number => {
+      const admitted = offer(s, 200);
+      f.spend(100, 0);
+      s.sample();
+      return admitted;
+    };
+    saturated();
+    saturated();
+    expect(s.admittedShare).toBe(1);
+    // Onset: 0.9 of the target's 90 ms holds 81 calls of 200 (0.405), but no sample
+    // cuts more than a quarter.
+    saturated();
+    expect(s.admittedShare).toBeCloseTo(0.75);
+    expect(saturated()).toBe(150);
+    expect(s.admittedShare).toBeCloseTo(0.5625);
+    saturated();
+    saturated();
+    saturated();
+    // Where it stops: admitted + 0.15 × shed = 81 with 200 offered, 0.3 admitted.
+    const fill = s.admittedShare;
+    expect(fill).toBeGreaterThan(0.29);
+    expect(fill).toBeLessThan(0.31);
+    // Still saturated (the backlog draining): gentle cuts only, where a quarter a
+    // sample would be down to 0.75 ** 10 = 6 % by now.
+    for (let i = 0; i < 5; i++) saturated();
+    expect(s.admittedShare).toBeGreaterThanOrEqual(fill * 0.95 ** 5 - 0.01);
+    expect(s.admittedShare).toBeLessThanOrEqual(fill);
+  });
+
+  it('carries a model server through 2.5 × its capacity without cutting it towards nothing, and keeps it under saturation after', () => {
+    // A call costs 1 ms of loop time, a shed INVITE 0.1 ms; the work not done in a
+    // sample waits for the next one. First 60 calls a sample, then 250.
+    const f = fakeElu();
+    const s = new LoadShedder(
+      { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
+      f.elu,
+      ALL_CPU,
+    );
+    let backlogMs = 0;
+    const admittedAfterOnset: number[] = [];
+    const late: Array<{ u: number; admitted: number }> = [];
+    for (let i = 0; i < 250; i++) {
+      const offered = i < 50 ? 60 : 250;
+      const admitted = offer(s, offered);
+      const work = backlogMs + admitted + (offered - admitted) * 0.1;
+      const busy = Math.min(SAMPLE_MS, work);
+      backlogMs = work - busy;
+      f.spend(busy, SAMPLE_MS - busy);
+      s.sample();
+      if (i >= 53) admittedAfterOnset.push(admitted);
+      if (i >= 150) late.push({ u: busy / SAMPLE_MS, admitted });
+    }
+    // What fills the target: admitted + 0.1 × (250 − admitted) = 90 → 72 calls a sample.
+    // Cutting by a quarter every saturated sample took this to 3 calls a sample.
+    expect(Math.min(...admittedAfterOnset)).toBeGreaterThan(25);
+    const meanAdmitted = late.reduce((a, x) => a + x.admitted, 0) / late.length;
+    expect(meanAdmitted).toBeGreaterThan(65);
+    expect(meanAdmitted).toBeLessThan(80);
+    expect(Math.max(...late.map((x) => x.u))).toBeLessThan(1);
+  });
+
   it('does not read being descheduled as overload while the loop still idles; a loop that never idles is overload whatever the cause', () => {
     const f = fakeElu();
     let cpu = 0.4;
