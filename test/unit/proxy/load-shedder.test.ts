@@ -18,14 +18,19 @@ function offer(s: LoadShedder, n: number): number {
   return admitted;
 }
 
+/** A shedder at target 0.9 on a fake loop, the process getting all its CPU time. */
+function shedder(f: ReturnType<typeof fakeElu>): LoadShedder {
+  return new LoadShedder(
+    { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
+    f.elu,
+    ALL_CPU,
+  );
+}
+
 describe('LoadShedder', () => {
   it('admits every INVITE while the loop stays under the target', () => {
     const f = fakeElu();
-    const s = new LoadShedder(
-      { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
-      f.elu,
-      ALL_CPU,
-    );
+    const s = shedder(f);
     for (let i = 0; i < 20; i++) {
       f.spend(85, 15);
       s.sample();
@@ -36,11 +41,7 @@ describe('LoadShedder', () => {
 
   it('sheds nothing until the loop has been over the target for 300 ms; saturated, it then cuts by a quarter a sample', () => {
     const f = fakeElu();
-    const s = new LoadShedder(
-      { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
-      f.elu,
-      ALL_CPU,
-    );
+    const s = shedder(f);
     // Over the target for 200 ms at a time only (a GC, a cold start):
     // the socket buffer absorbs it.
     for (const busy of [95, 100, 50, 100, 100, 80]) {
@@ -63,11 +64,7 @@ describe('LoadShedder', () => {
 
   it('once shedding, holds the loop at the target: admits target / utilization, spread evenly', () => {
     const f = fakeElu();
-    const s = new LoadShedder(
-      { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
-      f.elu,
-      ALL_CPU,
-    );
+    const s = shedder(f);
     for (let i = 0; i < 3; i++) {
       f.spend(100, 0);
       s.sample();
@@ -89,11 +86,7 @@ describe('LoadShedder', () => {
 
   it('grows back by at most a tenth (plus 1 point) a sample once under the target, then admits all', () => {
     const f = fakeElu();
-    const s = new LoadShedder(
-      { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
-      f.elu,
-      ALL_CPU,
-    );
+    const s = shedder(f);
     for (let i = 0; i < 60; i++) {
       f.spend(100, 0);
       s.sample();
@@ -149,11 +142,7 @@ describe('LoadShedder', () => {
 
   it('with a cost estimate, cuts a saturated loop to the share that fills the target, not by a quarter every sample while the backlog drains', () => {
     const f = fakeElu();
-    const s = new LoadShedder(
-      { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
-      f.elu,
-      ALL_CPU,
-    );
+    const s = shedder(f);
     // 80 calls a sample keep the loop 80 % busy: a call costs 1 ms of loop time.
     for (let i = 0; i < 5; i++) {
       expect(offer(s, 80)).toBe(80);
@@ -195,11 +184,7 @@ describe('LoadShedder', () => {
     // A call costs 1 ms of loop time, a shed INVITE 0.1 ms; the work not done in a
     // sample waits for the next one. First 60 calls a sample, then 250.
     const f = fakeElu();
-    const s = new LoadShedder(
-      { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
-      f.elu,
-      ALL_CPU,
-    );
+    const s = shedder(f);
     let backlogMs = 0;
     const admittedAfterOnset: number[] = [];
     const late: Array<{ u: number; admitted: number }> = [];
@@ -262,11 +247,7 @@ describe('LoadShedder', () => {
 
   it('sheds no customer call when the loop is busy turning away a flood of INVITEs that are not its to decide', () => {
     const f = fakeElu();
-    const s = new LoadShedder(
-      { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
-      f.elu,
-      ALL_CPU,
-    );
+    const s = shedder(f);
     for (let i = 0; i < 10; i++) {
       // 2 customer calls and 500 strangers' INVITEs (403) a sample: 2 / (2 + 75) of the load.
       for (let n = 0; n < 500; n++) s.noteTurnedAway();
@@ -287,11 +268,7 @@ describe('LoadShedder', () => {
 
   it('takes the cut from the calls part of the load when turned-away INVITEs are part of it', () => {
     const f = fakeElu();
-    const s = new LoadShedder(
-      { targetUtilization: 0.9, sampleMs: SAMPLE_MS, overloadedAfterMs: ONSET_MS },
-      f.elu,
-      ALL_CPU,
-    );
+    const s = shedder(f);
     const sample = () => {
       for (let n = 0; n < 100; n++) s.noteTurnedAway();
       offer(s, 85);
