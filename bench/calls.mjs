@@ -77,7 +77,7 @@ const runDir = mkdtempSync(join(tmpdir(), 'bench-calls-run-'));
 const maxRunMs =
   (opt.memory
     ? 600
-    : (steps.length + 1) * systems.length * (stepSeconds + 40) + warmupSeconds + 60) * 1000;
+    : systems.length * (steps.length * (stepSeconds + 40) + warmupSeconds + 40) + 60) * 1000;
 const runBound = setTimeout(() => {
   console.error(`bench/calls: still running after ${maxRunMs / 1000} s, stopping`);
   process.exit(1);
