@@ -175,7 +175,8 @@ export class LoadShedder {
     const overloaded = this.overFor >= this.settings.overloadedAfterMs;
     // The share of the load to take away: a call costs about constant loop time.
     let cut = 0;
-    if (overloaded && raw >= SATURATED) {
+    const saturated = overloaded && raw >= SATURATED;
+    if (saturated) {
       // Never idle: the socket queue grows by an unknown amount, and within a
       // second or so it overflows into a retransmission storm.
       const fill = this.fillingShare(DRAIN * target, counts);
@@ -186,8 +187,6 @@ export class LoadShedder {
           fill < this.share
             ? Math.max(fill, this.share * (1 - BLIND_CUT))
             : this.share * (1 - GENTLE_CUT);
-        if (this.share < 0.001) this.share = 0;
-        return;
       }
     } else if ((overloaded || this.share < 1) && level > target) {
       cut = 1 - target / level;
@@ -198,7 +197,7 @@ export class LoadShedder {
       // trouble (the source's rate the remedy), and a small cut of the load
       // taken from a small part would shed most calls on a noisy reading.
       if (callShare >= MIN_CALL_SHARE) this.share *= Math.max(0, 1 - cut / callShare);
-    } else if (this.share < 1 && rawLevel <= target) {
+    } else if (!saturated && this.share < 1 && rawLevel <= target) {
       // Grows only once the loop really idles again: between a capped reading
       // under the target and a wall-time one over it, the share is held.
       let grown = Math.min(1, this.share * Math.min(1.1, target / Math.max(level, 0.01)) + 0.01);
