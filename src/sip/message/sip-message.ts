@@ -1,5 +1,6 @@
 import { headerKey, UNSPLITTABLE } from './header-names.js';
-import { splitList } from './split-list.js';
+import { firstListValue, splitList } from './split-list.js';
+import { parseVia, type Via } from './via.js';
 
 /**
  * One header line as it will be written: `name` as received (or as set), `value`
@@ -37,9 +38,16 @@ export function headerField(name: string, key: string, value: string): HeaderFie
  * parsed only when somebody asks (lazy parsing: a proxy reads Via, Route,
  * Max-Forwards, CSeq and little else).
  */
+/** Shared by every message without a body: a Buffer per message was one allocation more per datagram. */
+const NO_BODY = Buffer.alloc(0);
+
 export abstract class SipMessage {
   headers: HeaderField[] = [];
-  body: Buffer = Buffer.alloc(0);
+  body: Buffer = NO_BODY;
+  /** The top Via's parse and the line it was read from (topVia()). */
+  private viaLine: HeaderField | undefined = undefined;
+  private viaText: string | undefined = undefined;
+  private viaParsed: Via | undefined = undefined;
 
   abstract readonly isRequest: boolean;
 
@@ -128,9 +136,37 @@ export abstract class SipMessage {
 
   /** The first value of a list header (for example the top Via). */
   first(name: string): string | undefined {
-    const v = this.get(name);
-    if (v === undefined) return undefined;
-    return UNSPLITTABLE.has(headerKey(name)) ? v.trim() : splitList(v)[0];
+    const key = headerKey(name);
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      // Only the first line counts: a line of only commas holds no value.
+      if (UNSPLITTABLE.has(key)) return h.value.trim();
+      return firstListValue(h.value);
+    }
+    return undefined;
+  }
+
+  /**
+   * The top Via, parsed (undefined when missing or malformed). Every layer asks
+   * for it (validation, transaction matching, response routing, the proxy), so
+   * the parse is kept until the line it came from changes. The result is shared:
+   * copy it before changing it.
+   */
+  topVia(): Readonly<Via> | undefined {
+    let line: HeaderField | undefined;
+    for (const h of this.headers) {
+      if (h.key === 'via') {
+        line = h;
+        break;
+      }
+    }
+    if (line === undefined) return undefined;
+    if (line === this.viaLine && line.value === this.viaText) return this.viaParsed;
+    const top = firstListValue(line.value);
+    this.viaParsed = top === undefined ? undefined : parseVia(top);
+    this.viaLine = line;
+    this.viaText = line.value;
+    return this.viaParsed;
   }
 
   abstract clone(): SipMessage;

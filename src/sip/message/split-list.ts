@@ -5,10 +5,31 @@
  */
 export function splitList(value: string): string[] {
   const out: string[] = [];
-  let start = 0;
+  for (let start = 0; start <= value.length;) {
+    const end = elementEnd(value, start);
+    const part = value.slice(start, end).trim();
+    if (part) out.push(part);
+    start = end + 1;
+  }
+  return out;
+}
+
+/** splitList(value)[0] without splitting the rest: the top Via or Route of a line. */
+export function firstListValue(value: string): string | undefined {
+  for (let start = 0; start <= value.length;) {
+    const end = elementEnd(value, start);
+    const part = value.slice(start, end).trim();
+    if (part) return part;
+    start = end + 1;
+  }
+  return undefined;
+}
+
+/** The index of the comma that ends the element starting at `start`, or the length. */
+function elementEnd(value: string, start: number): number {
   let inQuote = false;
   let inAngle = false;
-  for (let i = 0; i < value.length; i++) {
+  for (let i = start; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (inQuote) {
       if (c === 0x5c /* \ */) i++;
@@ -16,13 +37,7 @@ export function splitList(value: string): string[] {
     } else if (c === 0x22) inQuote = true;
     else if (c === 0x3c /* < */) inAngle = true;
     else if (c === 0x3e /* > */) inAngle = false;
-    else if (c === 0x2c /* , */ && !inAngle) {
-      const part = value.slice(start, i).trim();
-      if (part) out.push(part);
-      start = i + 1;
-    }
+    else if (c === 0x2c /* , */ && !inAngle) return i;
   }
-  const last = value.slice(start).trim();
-  if (last) out.push(last);
-  return out;
+  return value.length;
 }

@@ -100,8 +100,7 @@ export function responseProblem(res: SipResponse): string | undefined {
   }
   if (!parseCSeq(res.get('cseq')!)) return 'Bad CSeq header';
   // A Via line of only commas is present (has) but holds no value (first is undefined).
-  const topVia = res.first('via');
-  if (topVia === undefined || !parseVia(topVia)) return 'Bad Via header';
+  if (!res.topVia()) return 'Bad Via header';
   const ra = res.get('retry-after');
   if (ra !== undefined && !/^\s*\d{1,10}\b/.test(ra)) return 'Bad Retry-After header';
   if (ra !== undefined && Number(/\d+/.exec(ra)![0]) > 0xffffffff) return 'Bad Retry-After header';

@@ -1,5 +1,4 @@
 import type { SipMessage } from '../message/sip-message.js';
-import { parseVia } from '../message/via.js';
 import type { Endpoint } from '../transport/types.js';
 
 /**
@@ -8,8 +7,7 @@ import type { Endpoint } from '../transport/types.js';
  * port, else 5060), over the Via's transport.
  */
 export function responseDestination(m: SipMessage): Endpoint | undefined {
-  const top = m.first('via');
-  const via = top === undefined ? undefined : parseVia(top);
+  const via = m.topVia();
   if (!via) return undefined;
   const received = via.params.get('received');
   const rport = via.params.get('rport');

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { parseCSeq } from '../message/cseq.js';
 import { tagOf } from '../message/name-addr.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message.js';
-import { parseVia } from '../message/via.js';
 import type { Endpoint, Inbound, SipTransport } from '../transport/types.js';
 import type { Clock } from '../../util/clock.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
@@ -260,10 +259,7 @@ export class TransactionLayer {
 }
 
 function topBranch(m: SipMessage): string | undefined {
-  const top = m.first('via');
-  if (top === undefined) return undefined;
-  const via = parseVia(top);
-  const b = via?.params.get('branch');
+  const b = m.topVia()?.params.get('branch');
   return typeof b === 'string' ? b : undefined;
 }
 
@@ -273,8 +269,7 @@ function topBranch(m: SipMessage): string | undefined {
  * number, top Via). The To tag is left out so the ACK for our non-2xx matches.
  */
 function serverKey(req: SipRequest, method: string): string | undefined {
-  const top = req.first('via');
-  const via = top === undefined ? undefined : parseVia(top);
+  const via = req.topVia();
   if (!via) return undefined;
   const branch = via.params.get('branch');
   const sentBy = `${via.host}:${via.port ?? ''}`;
@@ -287,7 +282,7 @@ function serverKey(req: SipRequest, method: string): string | undefined {
     tagOf(req.get('from') ?? '') ?? '',
     req.get('call-id') ?? '',
     cseq?.seq ?? '',
-    top,
+    req.first('via'),
     method,
   ].join('|');
 }

@@ -15,7 +15,7 @@ import { serializeMessage } from '../message/serialize.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message.js';
 import { StreamFramer } from '../message/stream-framer.js';
 import { responseProblem } from '../message/validate-request.js';
-import { formatVia, parseVia } from '../message/via.js';
+import { formatVia } from '../message/via.js';
 import type { Endpoint, Inbound, SipTransport, TransportProtocol } from './types.js';
 import { CaFileCache, loadServerContext, watchFiles, type TlsServerFiles } from './tls-files.js';
 import { callIdOwner } from './call-id-owner.js';
@@ -596,9 +596,10 @@ export class TransportLayer implements SipTransport {
    * Via says (always, when it asked with rport), rport= filled with its port.
    */
   private stampVia(req: SipRequest, source: Endpoint, conn?: Connection): boolean {
-    const top = req.first('via');
-    const via = top === undefined ? undefined : parseVia(top);
-    if (!via) return false;
+    const parsed = req.topVia();
+    if (!parsed) return false;
+    // The parse is the message's own (shared): change a copy.
+    const via = { ...parsed, params: new Map(parsed.params) };
     const wantsRport = via.params.has('rport');
     if (wantsRport || via.host !== source.address) via.params.set('received', source.address);
     if (wantsRport && via.params.get('rport') === null)
