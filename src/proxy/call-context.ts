@@ -91,7 +91,8 @@ export class CallContext {
   private readonly upstream: Endpoint;
   private readonly branchPrefix: string;
   private pddAt?: number;
-  private dialogToken?: string;
+  /** The token our Record-Route carries for this call (once it Record-Routed). */
+  dialogToken?: string;
   /** The attempt that answered, once connected: its provider slot is held for the call. */
   connectedAttempt?: Attempt;
 

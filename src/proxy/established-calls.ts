@@ -15,6 +15,8 @@ interface Entry {
   record: CallRecord;
   /** The caller's From tag: a BYE carrying it as its From tag comes from the caller. */
   callerTag: string | undefined;
+  /** The token of our Record-Route in this dialog (ProxyIdentity.dialogToken). */
+  dialogToken: string | undefined;
   answeredAt: number;
   expiresAt: number;
 }
@@ -43,7 +45,7 @@ export class EstablishedCalls {
   }
 
   /** The call was answered: its record (as setup left it) waits here for its end. */
-  answered(record: CallRecord, callerTag: string | undefined): void {
+  answered(record: CallRecord, callerTag: string | undefined, dialogToken?: string): void {
     if (this.closed) {
       this.o.onEnd(complete(record, this.o.clock, this.o.clock.now(), 'shutdown'));
       return;
@@ -59,10 +61,16 @@ export class EstablishedCalls {
     this.calls.set(record.call_id, {
       record,
       callerTag,
+      dialogToken,
       answeredAt: now,
       expiresAt: now + this.o.leaseMs,
     });
     this.arm();
+  }
+
+  /** The Record-Route token this answered call was given, if it is here and got one. */
+  dialogToken(callId: string): string | undefined {
+    return this.calls.get(callId)?.dialogToken;
   }
 
   /** A BYE of the dialog went through us: from the caller if its From tag is the caller's. */

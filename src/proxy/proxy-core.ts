@@ -1,7 +1,6 @@
 import { createResponse } from '../sip/message/create-response.js';
 import type { SipRequest, SipResponse } from '../sip/message/sip-message.js';
 import { parseUri, type SipUri } from '../sip/message/sip-uri.js';
-import { parseVia } from '../sip/message/via.js';
 import { tagOf } from '../sip/message/name-addr.js';
 import type {
   ClientTransaction,
@@ -207,8 +206,7 @@ export class ProxyCore implements TransactionUser {
   onStrayResponse(response: SipResponse): void {
     // RFC 3261 16.7 step 3 / 16.11: a response for a transaction we no longer hold
     // (2xx retransmissions) is forwarded statelessly if its top Via is ours.
-    const top = response.first('via');
-    const via = top === undefined ? undefined : parseVia(top);
+    const via = response.topVia();
     const branch = via?.params.get('branch');
     if (!via || typeof branch !== 'string' || !branch.startsWith(OUR_BRANCH_PREFIX)) return;
     if (!this.deps.identity.isOurSentBy(via.host, via.port)) return;
@@ -419,7 +417,11 @@ export class ProxyCore implements TransactionUser {
           }
           this.deps.onSetupEnd?.(record);
           if (record.outcome === 'connected') {
-            this.established.answered(record, tagOf(server.request.get('from') ?? ''));
+            this.established.answered(
+              record,
+              tagOf(server.request.get('from') ?? ''),
+              ctx.dialogToken,
+            );
           } else this.deps.onCallRecord?.(record);
         },
         maxForwards: this.deps.settings.maxForwards,
@@ -494,7 +496,7 @@ export class ProxyCore implements TransactionUser {
     if (!dest) return;
     // RFC 3261 16.11: a stateless branch must be the same for retransmissions of the
     // same request, so it is derived from the incoming top Via's branch.
-    const inBranch = parseVia(request.first('via') ?? '')?.params.get('branch') ?? '';
+    const inBranch = request.topVia()?.params.get('branch') ?? '';
     this.addHop(req, dest, `${OUR_BRANCH_PREFIX}a.${fnv1a([String(inBranch)])}`);
     void this.deps.transactions.sendStateless(req, dest);
   }
@@ -521,7 +523,10 @@ export class ProxyCore implements TransactionUser {
       const uri = top === undefined ? undefined : routeUri(top);
       if (!uri || !this.deps.identity.isOurs(uri)) return found;
       const tr = uri.params.get('tr');
-      if (typeof tr === 'string' && this.deps.identity.validDialogToken(callId, tr)) {
+      // The ACK and BYE of an answered call check against the token its INVITE was
+      // given, which spares an HMAC per request (issue 14).
+      const issued = this.established.dialogToken(callId);
+      if (typeof tr === 'string' && this.deps.identity.validDialogToken(callId, tr, issued)) {
         found = 'signed';
         const cs = uri.params.get('cs');
         if (typeof cs === 'string') marks?.push(cs);

@@ -307,5 +307,9 @@ describe('signed Record-Route', () => {
     expect(same.validDialogToken('call-2', tok)).toBe(false);
     expect(other.validDialogToken('call-1', tok)).toBe(false);
     expect(same.validDialogToken('call-1', `${tok.slice(0, -1)}x`)).toBe(false);
+    // Against the token issued to the call (kept for its ACK and BYE): the same answers.
+    expect(same.validDialogToken('call-1', tok, tok)).toBe(true);
+    expect(same.validDialogToken('call-1', `${tok.slice(0, -1)}x`, tok)).toBe(false);
+    expect(same.validDialogToken('call-1', tok.slice(0, -1), tok)).toBe(false);
   });
 });

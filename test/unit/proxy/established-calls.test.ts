@@ -30,6 +30,17 @@ function setup(leaseMs = 10_000, maxCalls = 100) {
 }
 
 describe('EstablishedCalls', () => {
+  it("keeps the call's Record-Route token until its end, for the ACK and BYE to be checked against", () => {
+    const t = setup();
+    t.calls.answered(setupRecord(t.clock, 'c1'), 'tag-c1', 'token-of-c1');
+    t.answer('c2');
+    expect(t.calls.dialogToken('c1')).toBe('token-of-c1');
+    expect(t.calls.dialogToken('c2')).toBeUndefined();
+    expect(t.calls.dialogToken('c3')).toBeUndefined();
+    t.calls.bye('c1', 'tag-c1');
+    expect(t.calls.dialogToken('c1')).toBeUndefined();
+  });
+
   it("writes nothing at the answer; the caller's BYE completes the record once", () => {
     const t = setup();
     t.answer('c1');
