@@ -88,15 +88,10 @@ function parse(data: Buffer, maxSize: number): ParseResult {
   const he = findHeaderEnd(data, start);
   const headEnd = he ? he.end : data.length;
   const text = data.toString('latin1', start, headEnd);
-  // One slice per line, its CR (if any) left out: lines end in CRLF or bare LF.
-  const lines: string[] = [];
-  for (let pos = 0; pos < text.length;) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = text.length;
-    lines.push(text.slice(pos, nl > pos && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl));
-    pos = nl + 1;
-  }
-  const startLine = lines[0] ?? '';
+  // Lines end in CRLF or bare LF; each line's CR (if any) is left out.
+  let firstEnd = text.indexOf('\n');
+  if (firstEnd < 0) firstEnd = text.length;
+  const startLine = text.slice(0, lineEnd(text, 0, firstEnd));
 
   let message: SipRequest | SipResponse;
   let startError: string | undefined;
@@ -122,23 +117,31 @@ function parse(data: Buffer, maxSize: number): ParseResult {
 
   const headers: HeaderField[] = [];
   let headerError: string | undefined;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line === '') break;
-    if (line[0] === ' ' || line[0] === '\t') {
+  // One pass over the header lines, slicing names and values straight from the
+  // text (no array of lines, no trimmed copies): every datagram comes through here.
+  for (let pos = firstEnd + 1; pos < text.length;) {
+    let nl = text.indexOf('\n', pos);
+    if (nl < 0) nl = text.length;
+    const ls = pos;
+    const le = lineEnd(text, ls, nl);
+    pos = nl + 1;
+    if (le === ls) break;
+    const c0 = text.charCodeAt(ls);
+    if (c0 === 0x20 || c0 === 0x09) {
       // RFC 3261 7.3.1: a continuation line folds into the previous header value.
       const prev = headers[headers.length - 1];
       if (!prev) {
         headerError ??= 'Bad header folding';
         continue;
       }
-      prev.value = prev.value ? `${prev.value} ${line.trim()}` : line.trim();
+      const more = trimmed(text, ls, le);
+      prev.value = prev.value ? `${prev.value} ${more}` : more;
       continue;
     }
-    const colon = line.indexOf(':');
-    let nameEnd = colon;
-    while (nameEnd > 0 && (line[nameEnd - 1] === ' ' || line[nameEnd - 1] === '\t')) nameEnd--;
-    const name = nameEnd > 0 ? line.slice(0, nameEnd) : '';
+    const colon = text.indexOf(':', ls);
+    let nameEnd = colon < 0 || colon >= le ? ls - 1 : colon;
+    while (nameEnd > ls && (text[nameEnd - 1] === ' ' || text[nameEnd - 1] === '\t')) nameEnd--;
+    const name = nameEnd > ls ? text.slice(ls, nameEnd) : '';
     let key = TOKEN_KEYS.get(name);
     if (key === undefined) {
       if (!name || !TOKEN.test(name)) {
@@ -148,7 +151,7 @@ function parse(data: Buffer, maxSize: number): ParseResult {
       key = headerKey(name);
       if (TOKEN_KEYS.size < TOKEN_KEYS_MAX) TOKEN_KEYS.set(name, key);
     }
-    headers.push(headerField(name, key, line.slice(colon + 1).trim()));
+    headers.push(headerField(name, key, trimmed(text, colon + 1, le)));
   }
   message.headers = headers;
 
@@ -175,6 +178,26 @@ function parse(data: Buffer, maxSize: number): ParseResult {
     message.body = data.subarray(he.bodyStart, he.bodyStart + cl);
   }
   return { ok: true, message };
+}
+
+/** Where the line from `ls` to the LF at `nl` ends, its CR left out. */
+function lineEnd(text: string, ls: number, nl: number): number {
+  return nl > ls && text.charCodeAt(nl - 1) === 0x0d ? nl - 1 : nl;
+}
+
+/**
+ * text.slice(from, to).trim() with one slice: the characters String.trim()
+ * removes that latin1 can hold (HT, LF, VT, FF, CR, SP, NBSP), so values come
+ * out exactly as before.
+ */
+function trimmed(text: string, from: number, to: number): string {
+  while (from < to && isTrimmed(text.charCodeAt(from))) from++;
+  while (to > from && isTrimmed(text.charCodeAt(to - 1))) to--;
+  return text.slice(from, to);
+}
+
+function isTrimmed(c: number): boolean {
+  return (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === 0xa0;
 }
 
 /** A stateless response needs Via, From, To, Call-ID and CSeq to be addressed. */
