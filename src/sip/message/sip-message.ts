@@ -33,14 +33,19 @@ export function headerField(name: string, key: string, value: string): HeaderFie
   return new Field(name, key, value);
 }
 
+/** A parse kept by the message and handed to every caller: read it, do not change it. */
+export type SharedVia = Readonly<Omit<Via, 'params'>> & {
+  readonly params: ReadonlyMap<string, string | null>;
+};
+
+/** Shared by every message without a body: a Buffer per message was one allocation more per datagram. */
+const NO_BODY = Buffer.alloc(0);
+
 /**
  * The message model shared by the whole stack. Header values are stored raw and
  * parsed only when somebody asks (lazy parsing: a proxy reads Via, Route,
  * Max-Forwards, CSeq and little else).
  */
-/** Shared by every message without a body: a Buffer per message was one allocation more per datagram. */
-const NO_BODY = Buffer.alloc(0);
-
 export abstract class SipMessage {
   headers: HeaderField[] = [];
   body: Buffer = NO_BODY;
@@ -152,7 +157,7 @@ export abstract class SipMessage {
    * the parse is kept until the line it came from changes. The result is shared:
    * copy it before changing it.
    */
-  topVia(): Readonly<Via> | undefined {
+  topVia(): SharedVia | undefined {
     let line: HeaderField | undefined;
     for (const h of this.headers) {
       if (h.key === 'via') {
