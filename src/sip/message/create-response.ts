@@ -28,6 +28,9 @@ export function defaultReason(status: number): string {
   return REASONS[status] ?? (status < 300 ? 'OK' : 'Error');
 }
 
+/** The lines a response copies from its request (RFC 3261 8.2.6.2). */
+const COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
+
 /**
  * Builds a response to `req` (RFC 3261 8.2.6.2): Via list, From, To, Call-ID and
  * CSeq copied; a To tag added when the response is not a 100 and the request had
@@ -41,13 +44,27 @@ export function createResponse(
 ): SipResponse {
   const res = new SipResponse(status, reason);
   for (const h of req.headers) {
-    if (h.key === 'via' || h.key === 'from' || h.key === 'call-id' || h.key === 'cseq') {
-      res.headers.push(headerField(h.name, h.key, h.value));
-    } else if (h.key === 'to') {
+    if (!COPIED.has(h.key)) continue;
+    if (h.key === 'to') {
       let value = h.value;
       if (status !== 100 && toTag && !/;\s*tag\s*=/i.test(value)) value = `${value};tag=${toTag}`;
       res.headers.push(headerField(h.name, h.key, value));
-    }
+    } else res.headers.push(headerField(h.name, h.key, h.value));
   }
   return res;
+}
+
+/**
+ * What a server transaction keeps of its request once the final response is
+ * sent: the start line and the lines createResponse copies, no body. Later
+ * responses (none but 2xx from other forks) and log lines need no more, and the
+ * transaction lives 32 s after that (Timer J, Timer L), holding the whole
+ * request, its body and the datagram behind it for nothing (issue 14).
+ */
+export function responseSkeleton(req: SipRequest): SipRequest {
+  const out = new SipRequest(req.method, req.uri, req.version);
+  for (const h of req.headers) {
+    if (COPIED.has(h.key)) out.headers.push(headerField(h.name, h.key, h.value));
+  }
+  return out;
 }

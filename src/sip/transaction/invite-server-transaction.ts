@@ -1,5 +1,5 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
-import { createResponse } from '../message/create-response.js';
+import { createResponse, responseSkeleton } from '../message/create-response.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
@@ -24,7 +24,7 @@ export class InviteServerTransaction implements ServerTransaction {
   constructor(
     private readonly ctx: TransactionContext,
     readonly id: string,
-    readonly request: SipRequest,
+    private req: SipRequest,
     readonly source: Endpoint,
     /** Where responses go (RFC 3261 18.2.2). */
     private readonly destination: Endpoint,
@@ -34,8 +34,13 @@ export class InviteServerTransaction implements ServerTransaction {
     // RFC 3261 17.2.1: 100 Trying if the TU has not answered within 200 ms.
     this.timer100 = ctx.clock.setTimer(200, () => {
       if (this.state === 'proceeding' && !this.last)
-        this.respond(createResponse(request, 100, 'Trying'));
+        this.respond(createResponse(this.req, 100, 'Trying'));
     });
+  }
+
+  /** The INVITE; after the final response, only what a response copies of it. */
+  get request(): SipRequest {
+    return this.req;
   }
 
   respond(res: SipResponse): void {
@@ -51,6 +56,7 @@ export class InviteServerTransaction implements ServerTransaction {
     this.last = res;
     this.transmit();
     if (res.status < 200) return;
+    this.req = responseSkeleton(this.req);
     if (res.status < 300) {
       // RFC 6026 8.5: Accepted, not Terminated: until Timer L a retransmitted INVITE
       // (its 2xx was lost on the way) is absorbed here instead of becoming a new call.

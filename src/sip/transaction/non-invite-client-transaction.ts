@@ -19,12 +19,17 @@ export class NonInviteClientTransaction implements ClientTransaction {
     private readonly ctx: TransactionContext,
     readonly id: string,
     readonly branch: string,
-    readonly request: SipRequest,
+    private req: SipRequest | undefined,
     readonly destination: Endpoint,
     private readonly handler: Partial<ClientTransactionHandler>,
     private readonly connectionId?: string,
   ) {
     this.interval = ctx.timers.T1;
+  }
+
+  /** The request; undefined in Completed, where it is never sent again (memory under load). */
+  get request(): SipRequest | undefined {
+    return this.req;
   }
 
   start(): void {
@@ -48,6 +53,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
     }
     // RFC 3261 17.1.2.2: Completed, then Timer K (T4, or 0 on a reliable transport).
     this.state = 'completed';
+    this.req = undefined;
     this.timerE = cancelTimer(this.timerE);
     this.timerF = cancelTimer(this.timerF);
     this.handler.onResponse?.(res, this);
@@ -83,7 +89,8 @@ export class NonInviteClientTransaction implements ClientTransaction {
   }
 
   private transmit(): void {
-    this.ctx.send(this.request, this.destination, this.connectionId).catch((err: unknown) => {
+    if (!this.req) return;
+    this.ctx.send(this.req, this.destination, this.connectionId).catch((err: unknown) => {
       if (this.state === 'terminated') return;
       this.terminate();
       // RFC 3261 17.1.4: a transport failure is reported to the TU.

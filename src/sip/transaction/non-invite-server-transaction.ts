@@ -1,4 +1,5 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
+import { responseSkeleton } from '../message/create-response.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
@@ -17,11 +18,16 @@ export class NonInviteServerTransaction implements ServerTransaction {
   constructor(
     private readonly ctx: TransactionContext,
     readonly id: string,
-    readonly request: SipRequest,
+    private req: SipRequest,
     readonly source: Endpoint,
     private readonly destination: Endpoint,
     private readonly connectionId?: string,
   ) {}
+
+  /** The request; after the final response, only what a response copies of it. */
+  get request(): SipRequest {
+    return this.req;
+  }
 
   respond(res: SipResponse): void {
     if (this.state === 'completed' || this.state === 'terminated') return;
@@ -31,6 +37,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
       this.state = 'proceeding';
       return;
     }
+    this.req = responseSkeleton(this.req);
     // RFC 3261 17.2.2: Completed; Timer J (64*T1, or 0 on a reliable transport).
     this.state = 'completed';
     const j = this.ctx.reliable(this.destination) ? 0 : 64 * this.ctx.timers.T1;
