@@ -1,25 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { createResponse } from '../../../../src/sip/message/create-response.js';
 import { SipRequest, SipResponse } from '../../../../src/sip/message/sip-message.js';
-import { TransactionLayer } from '../../../../src/sip/transaction/transaction-layer.js';
-import type { IncomingRequest, ServerTransaction } from '../../../../src/sip/transaction/types.js';
+import type { ServerTransaction } from '../../../../src/sip/transaction/types.js';
 import type { Endpoint } from '../../../../src/sip/transport/types.js';
-import { FakeClock } from '../../../fakes/fake-clock.js';
-import { FakeTransport } from '../../../fakes/fake-transport.js';
+import { layerOverFakes } from '../../../fakes/layer-over-fakes.js';
 
 // What a transaction still holds in the states that only absorb retransmissions
 // (issue 14: memory and GC per call): the RFC behaviour of those states is unchanged.
 
 const PEER: Endpoint = { protocol: 'udp', address: '127.0.0.1', port: 5070 };
 
-function setup() {
-  const clock = new FakeClock();
-  const transport = new FakeTransport(clock);
-  const layer = new TransactionLayer({ transport, clock });
-  const requests: IncomingRequest[] = [];
-  layer.setUser({ onRequest: (r) => requests.push(r), onStrayResponse: () => {} });
-  return { clock, transport, layer, requests };
-}
+const setup = layerOverFakes;
 
 function request(method: string, branch: string): SipRequest {
   const r = new SipRequest(method, 'sip:+15551234@127.0.0.1:5060');
@@ -37,15 +28,21 @@ function request(method: string, branch: string): SipRequest {
 
 const KEPT = ['via', 'from', 'to', 'call-id', 'cseq'];
 
+/** A request delivered, its server transaction answered with `status`: what the test checks. */
+function answered(method: string, branch: string, status: number) {
+  const t = setup();
+  const req = request(method, branch);
+  t.transport.deliver(req, PEER);
+  const tx = t.requests[0]!.transaction as ServerTransaction;
+  expect(tx.request.get('contact')).toBeDefined();
+  tx.respond(createResponse(req, status, undefined, 'to1'));
+  expect(tx.request.headers.map((h) => h.key)).toEqual(KEPT);
+  return { t, req, tx };
+}
+
 describe('server transactions after the final response', () => {
   it('INVITE, 486: keeps only what a response copies, and still answers a retransmission with the 486', () => {
-    const t = setup();
-    const req = request('INVITE', 'z9hG4bKheld1');
-    t.transport.deliver(req, PEER);
-    const tx = t.requests[0]!.transaction as ServerTransaction;
-    expect(tx.request.get('contact')).toBeDefined();
-    tx.respond(createResponse(req, 486, 'Busy Here', 'to1'));
-    expect(tx.request.headers.map((h) => h.key)).toEqual(KEPT);
+    const { t, req, tx } = answered('INVITE', 'z9hG4bKheld1', 486);
     expect(tx.request.body.length).toBe(0);
     expect(tx.request.method).toBe('INVITE');
     expect(tx.request.get('call-id')).toBe('call-z9hG4bKheld1');
@@ -55,12 +52,7 @@ describe('server transactions after the final response', () => {
   });
 
   it('INVITE, 200 (Accepted): the same, and later 2xx of other forks still go out', () => {
-    const t = setup();
-    const req = request('INVITE', 'z9hG4bKheld2');
-    t.transport.deliver(req, PEER);
-    const tx = t.requests[0]!.transaction as ServerTransaction;
-    tx.respond(createResponse(req, 200, 'OK', 'to1'));
-    expect(tx.request.headers.map((h) => h.key)).toEqual(KEPT);
+    const { t, tx } = answered('INVITE', 'z9hG4bKheld2', 200);
     tx.respond(createResponse(tx.request, 200, 'OK', 'to2'));
     const sent = t.transport.sentOf(200).map((s) => s.message.get('to'));
     expect(sent).toEqual([
@@ -70,12 +62,7 @@ describe('server transactions after the final response', () => {
   });
 
   it('BYE, 200: keeps only what a response copies, and a retransmitted BYE gets the 200 again', () => {
-    const t = setup();
-    const req = request('BYE', 'z9hG4bKheld3');
-    t.transport.deliver(req, PEER);
-    const tx = t.requests[0]!.transaction as ServerTransaction;
-    tx.respond(createResponse(req, 200, 'OK', 'to1'));
-    expect(tx.request.headers.map((h) => h.key)).toEqual(KEPT);
+    const { t, req } = answered('BYE', 'z9hG4bKheld3', 200);
     t.transport.deliver(req, PEER);
     expect(t.transport.sentOf(200)).toHaveLength(2);
     expect(t.requests).toHaveLength(1);

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SipRequest } from '../../../../src/sip/message/sip-message.js';
 import { createResponse } from '../../../../src/sip/message/create-response.js';
-import { TransactionLayer } from '../../../../src/sip/transaction/transaction-layer.js';
-import type { IncomingRequest, ServerTransaction } from '../../../../src/sip/transaction/types.js';
+import type { ServerTransaction } from '../../../../src/sip/transaction/types.js';
 import type { Endpoint } from '../../../../src/sip/transport/types.js';
-import { FakeClock } from '../../../fakes/fake-clock.js';
-import { FakeTransport } from '../../../fakes/fake-transport.js';
+import { layerOverFakes } from '../../../fakes/layer-over-fakes.js';
 
 // RFC 6026 Accepted state of the INVITE server transaction. Found by the 10%-loss
 // end-to-end test: an INVITE retransmitted after its 2xx was sent (the 100 and the
@@ -13,14 +11,7 @@ import { FakeTransport } from '../../../fakes/fake-transport.js';
 
 const PEER: Endpoint = { protocol: 'udp', address: '127.0.0.1', port: 5070 };
 
-function setup() {
-  const clock = new FakeClock();
-  const transport = new FakeTransport(clock);
-  const layer = new TransactionLayer({ transport, clock });
-  const requests: IncomingRequest[] = [];
-  layer.setUser({ onRequest: (r) => requests.push(r), onStrayResponse: () => {} });
-  return { clock, transport, layer, requests };
-}
+const setup = layerOverFakes;
 
 function invite(branch: string): SipRequest {
   const r = new SipRequest('INVITE', 'sip:+15551234@127.0.0.1:5060');

@@ -10,22 +10,12 @@ import type {
 import type { Endpoint } from '../../../../src/sip/transport/types.js';
 import { FakeClock } from '../../../fakes/fake-clock.js';
 import { FakeTransport } from '../../../fakes/fake-transport.js';
+import { layerOverFakes } from '../../../fakes/layer-over-fakes.js';
 
 const UDP_PEER: Endpoint = { protocol: 'udp', address: '127.0.0.1', port: 5070 };
 const TCP_PEER: Endpoint = { protocol: 'tcp', address: '127.0.0.1', port: 5070 };
 
-function setup() {
-  const clock = new FakeClock();
-  const transport = new FakeTransport(clock);
-  const layer = new TransactionLayer({ transport, clock });
-  const requests: IncomingRequest[] = [];
-  const strays: SipResponse[] = [];
-  layer.setUser({
-    onRequest: (r) => requests.push(r),
-    onStrayResponse: (r) => strays.push(r),
-  });
-  return { clock, transport, layer, requests, strays };
-}
+const setup = layerOverFakes;
 
 function request(method: string, branch: string, transport = 'UDP', port = 5060): SipRequest {
   const r = new SipRequest(method, 'sip:+15551234@127.0.0.1:5070');

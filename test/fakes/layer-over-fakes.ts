@@ -1,0 +1,19 @@
+import type { SipResponse } from '../../src/sip/message/sip-message.js';
+import { TransactionLayer } from '../../src/sip/transaction/transaction-layer.js';
+import type { IncomingRequest } from '../../src/sip/transaction/types.js';
+import { FakeClock } from './fake-clock.js';
+import { FakeTransport } from './fake-transport.js';
+
+/** A transaction layer over the fake clock and transport, its user recording what goes up. */
+export function layerOverFakes() {
+  const clock = new FakeClock();
+  const transport = new FakeTransport(clock);
+  const layer = new TransactionLayer({ transport, clock });
+  const requests: IncomingRequest[] = [];
+  const strays: SipResponse[] = [];
+  layer.setUser({
+    onRequest: (r) => requests.push(r),
+    onStrayResponse: (r) => strays.push(r),
+  });
+  return { clock, transport, layer, requests, strays };
+}
