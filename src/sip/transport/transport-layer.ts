@@ -596,17 +596,16 @@ export class TransportLayer implements SipTransport {
    * Via says (always, when it asked with rport), rport= filled with its port.
    */
   private stampVia(req: SipRequest, source: Endpoint, conn?: Connection): boolean {
-    const parsed = req.topVia();
-    if (!parsed) return false;
-    // The parse is the message's own (shared): change a copy.
-    const via = { ...parsed, params: new Map(parsed.params) };
+    const via = req.topVia();
+    if (!via) return false;
     const wantsRport = via.params.has('rport');
-    if (wantsRport || via.host !== source.address) via.params.set('received', source.address);
-    if (wantsRport && via.params.get('rport') === null)
-      via.params.set('rport', String(source.port));
     if (wantsRport || via.host !== source.address) {
+      // The parse is the message's own (shared): the stamped Via is a copy.
+      const params = new Map(via.params);
+      params.set('received', source.address);
+      if (wantsRport && params.get('rport') === null) params.set('rport', String(source.port));
       req.removeFirstValue('via');
-      req.prepend('Via', formatVia(via));
+      req.prepend('Via', formatVia({ ...via, params }));
     }
     // Responses and requests sent "to the Via" over TCP or TLS find this connection
     // too. A plain TCP connection is never aliased as TLS, whatever its Via says; a
