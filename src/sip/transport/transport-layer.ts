@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
@@ -20,6 +21,7 @@ import type { Endpoint, Inbound, SipTransport, TransportProtocol } from './types
 import { CaFileCache, loadServerContext, watchFiles, type TlsServerFiles } from './tls-files.js';
 import { callIdOwner } from './call-id-owner.js';
 import { WorkerLink } from './worker-link.js';
+import { QueueDelays, QueueProbe } from './queue-probe.js';
 
 export interface ListenSpec {
   protocol: TransportProtocol;
@@ -111,6 +113,9 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, famil
  */
 const OWN_UDP_SOCKET = 'udp:own';
 
+/** Queue delays of the request sockets are kept under this plus the listener's index. */
+const REQUEST_SOCKET_PROBE = 1000;
+
 /** dgram's lookup hook: IP literals (all we send to) resolve synchronously; names go to DNS. */
 function literalLookup(
   host: string,
@@ -145,6 +150,9 @@ export class TransportLayer implements SipTransport {
   /** Worker mode: where our requests leave from (one per UDP listener). */
   private readonly udpRequest: Array<{ socket: UdpSocket; local: Endpoint; family: 4 | 6 }> = [];
   private link?: WorkerLink;
+  /** Measures the UDP sockets' queue delay for the load shedder (queue-probe.ts). */
+  private readonly probe: QueueProbe;
+  private readonly delays = new QueueDelays();
   /** tcp: and tls: listeners; a TLS server is a net.Server whose sockets are TLS. */
   private readonly tcp: Array<{ server: Server | TlsServer; local: Endpoint; family: 4 | 6 }> = [];
   private readonly caFiles: CaFileCache;
@@ -164,6 +172,11 @@ export class TransportLayer implements SipTransport {
     this.maxSize = opts.maxMessageSize ?? 65536;
     this.caFiles = new CaFileCache(opts.tlsReloadIntervalMs ?? 1000);
     this.log = opts.log ?? (() => {});
+    // Workers share the key, so a probe read by a sibling is known as ours.
+    this.probe = new QueueProbe(
+      opts.worker?.key ?? randomBytes(16).toString('hex'),
+      opts.worker?.index ?? 0,
+    );
   }
 
   async start(): Promise<void> {
@@ -182,6 +195,10 @@ export class TransportLayer implements SipTransport {
         };
         const worker = this.opts.worker;
         socket.on('message', (data, rinfo) => {
+          if (QueueProbe.isProbe(data)) {
+            this.onProbe(data, rinfo, listener);
+            return;
+          }
           if (worker) {
             const owner = callIdOwner(data, worker.count);
             if (owner !== undefined && owner !== worker.index) {
@@ -205,15 +222,20 @@ export class TransportLayer implements SipTransport {
           // ACK, BYE and re-INVITEs come straight here, not through the listener's
           // queue (and in worker mode not through a relay); their responses leave
           // from here (RFC 3581 4).
-          own.on('message', (data, rinfo) =>
+          const probeId = REQUEST_SOCKET_PROBE + listener;
+          own.on('message', (data, rinfo) => {
+            if (QueueProbe.isProbe(data)) {
+              this.onProbe(data, rinfo, probeId);
+              return;
+            }
             this.onData(
               data,
               { protocol: 'udp', address: rinfo.address, port: rinfo.port },
               ownLocal,
               undefined,
               OWN_UDP_SOCKET,
-            ),
-          );
+            );
+          });
           this.udpRequest.push({ socket: own, local: ownLocal, family });
         }
       } else {
@@ -241,7 +263,8 @@ export class TransportLayer implements SipTransport {
         worker.key,
         (data, source, l) => {
           const u = this.udp[l];
-          if (u) this.onData(data, { protocol: 'udp', ...source }, u.local);
+          if (QueueProbe.isProbe(data)) this.onProbe(data, source, l);
+          else if (u) this.onData(data, { protocol: 'udp', ...source }, u.local);
         },
         // Not from a sibling worker: counted with what could not be parsed.
         () => this.counters.droppedMalformed++,
@@ -297,6 +320,59 @@ export class TransportLayer implements SipTransport {
       stop();
       clearTimeout(pending);
     };
+  }
+
+  /**
+   * Sends one queue probe to each UDP socket we read, from the socket itself,
+   * so that it queues behind whatever waits there (the load shedder calls this
+   * once a sample): the listeners, where new INVITEs wait, and the request
+   * sockets, where the providers' answers and the dialogs' requests wait. The
+   * latter is the one that falls behind first past the ceiling: each new call
+   * read brings about seven datagrams there, and libuv reads at most 32 a turn
+   * from each socket. A wildcard address is probed on loopback.
+   */
+  probeQueues(): void {
+    const sockets = [
+      ...this.udp.map((u, i) => ({ u, id: i, own: !this.opts.worker })),
+      // A request socket is this process's own in worker mode too.
+      ...this.udpRequest.map((u, i) => ({ u, id: REQUEST_SOCKET_PROBE + i, own: true })),
+    ];
+    for (const { u, id, own } of sockets) {
+      const wildcard = u.local.address === '0.0.0.0' || u.local.address === '::';
+      const to = wildcard ? (u.family === 6 ? '::1' : '127.0.0.1') : u.local.address;
+      const packet = this.probe.packet();
+      const at = QueueProbe.stamp(packet);
+      // A listener shared by workers may hand the probe to a sibling, which relays
+      // it back: its wait is known only once it is read.
+      if (own) this.delays.sent(id, at);
+      u.socket.send(packet, u.local.port, to, (err) => {
+        // A probe that cannot be sent leaves no reading; the shedder then goes by the loop.
+        if (err && own) this.delays.forget(id, at);
+      });
+    }
+  }
+
+  /** The longest queue delay a probe read within maxAgeMs measured (ms); undefined: none. */
+  queueDelayMs(maxAgeMs: number): number | undefined {
+    return this.delays.latest(maxAgeMs);
+  }
+
+  /**
+   * A probe read from a listener (or relayed by a sibling worker): its delay is
+   * recorded by the worker that sent it, the one that will read it as its own.
+   */
+  private onProbe(data: Buffer, source: { address: string; port: number }, listener: number): void {
+    const reading = this.probe.read(data);
+    if (!reading) {
+      this.counters.droppedMalformed++;
+      return;
+    }
+    const worker = this.opts.worker;
+    if (worker && reading.sender !== worker.index) {
+      this.link?.relay(reading.sender, data, source, listener);
+      return;
+    }
+    this.delays.record(listener, reading);
   }
 
   /** Worker mode: the port the other workers relay this worker's datagrams to. */
