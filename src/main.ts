@@ -133,11 +133,17 @@ export async function startServer(
   const selfLoad = new SelfLoad(config.health.self_busy_utilization);
   selfLoad.start();
   // Each worker measures and sheds on its own event loop.
-  const shedder = new LoadShedder({
-    targetUtilization: config.proxy.shed_utilization,
-    sampleMs: config.proxy.shed_sample_ms,
-    overloadedAfterMs: config.proxy.shed_after_ms,
-  });
+  const shedder = new LoadShedder(
+    {
+      targetUtilization: config.proxy.shed_utilization,
+      sampleMs: config.proxy.shed_sample_ms,
+      overloadedAfterMs: config.proxy.shed_after_ms,
+      queueDelayMs: config.proxy.shed_queue_delay_ms,
+    },
+    undefined,
+    undefined,
+    { probe: () => transport.probeQueues(), delayMs: (age) => transport.queueDelayMs(age) },
+  );
   shedder.start();
   health = new HealthMonitor({
     selfBusy: (ms) => selfLoad.busyWithin(ms),

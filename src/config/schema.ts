@@ -223,6 +223,12 @@ export const schema = {
       default: 500,
       env: 'TRUNKROUTE_PROXY_SHED_AFTER_MS',
     },
+    shed_queue_delay_ms: {
+      doc: "How long new datagrams may wait in a UDP listener's queue before a busy event loop counts as overloaded (ms). Measured by a probe datagram the listener sends itself every proxy.shed_sample_ms. Under it nothing is shed however busy the loop reads (descheduled on a shared machine, or working at 97 % and keeping up); under half of it a shed share grows back; four times it starts shedding without waiting for proxy.shed_after_ms, since callers retransmit at 500 ms. 0 = the event-loop utilization alone decides (docs/proxy.md, Overload).",
+      format: 'nat',
+      default: 50,
+      env: 'TRUNKROUTE_PROXY_SHED_QUEUE_DELAY_MS',
+    },
     shutdown_grace_ms: {
       doc: 'On SIGTERM, how long calls in setup may take to connect or fail before they are cancelled.',
       format: 'nat',
@@ -440,6 +446,7 @@ export interface ServerConfig {
     shed_utilization: number;
     shed_sample_ms: number;
     shed_after_ms: number;
+    shed_queue_delay_ms: number;
     shutdown_grace_ms: number;
   };
   routes: {

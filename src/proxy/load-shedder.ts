@@ -14,11 +14,12 @@ const MIN_CALL_SHARE = 0.5;
 /**
  * Samples busier than this (and not saturated) measure the loop time a call
  * costs: lighter ones overstate it (fixed work per sample, fewer messages per
- * wake-up), by about a third at 300 against 600 calls/s on the bench.
+ * wake-up): a warm-up at 200 calls/s read 2-2.7 ms a call against 0.55-0.65
+ * under load.
  */
-const ESTIMATE_MIN_UTILIZATION = 0.3;
-/** Fewer call-equivalents than this in a sample say too little about their cost. */
-const ESTIMATE_MIN_WORK = 5;
+const ESTIMATE_MIN_UTILIZATION = 0.5;
+/** Fewer call-equivalents than this in a sample say too little about their cost (a cold process's turns are slow). */
+const ESTIMATE_MIN_WORK = 30;
 /** Weight of the newest sample in the cost estimate (about the last second counts). */
 const ESTIMATE_WEIGHT = 0.3;
 /**
@@ -31,7 +32,24 @@ const BLIND_CUT = 0.25;
 /** Saturated with the share already at or under the estimate's (the backlog draining). */
 const GENTLE_CUT = 0.05;
 
+/**
+ * A queue delay this many times proxy.shed_queue_delay_ms means callers are
+ * close to their 500-ms retransmission (RFC 3261 17.1.1.2, T1): shedding starts
+ * without waiting out the onset.
+ */
+const SEVERE_QUEUE = 4;
+/** With the queue drained, the most the share grows in one sample. */
+const MAX_GROWTH = 1.25;
+
 type Elu = (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtilization;
+
+/** How long new datagrams wait before they are read (the transport's queue probe). */
+export interface QueueSignal {
+  /** Sends the next probe. */
+  probe(): void;
+  /** The latest delay a probe read within maxAgeMs measured (ms); undefined: no fresh reading. */
+  delayMs(maxAgeMs: number): number | undefined;
+}
 
 interface SampleCounts {
   callShare: number;
@@ -59,6 +77,12 @@ export interface LoadShedderSettings {
    * in the socket buffer and is served a moment later.
    */
   overloadedAfterMs: number;
+  /**
+   * With a queue signal: the wait in the listener's queue (ms) that confirms an
+   * overload. Under it, a busy loop is keeping up and nothing is cut; under half
+   * of it, a shed share grows back. 0 or no signal: the loop's utilization alone.
+   */
+  queueDelayMs?: number;
 }
 
 /**
@@ -95,6 +119,13 @@ export interface LoadShedderSettings {
  * The share is applied by a credit counter, not a coin toss: exactly that share
  * of the INVITEs in each sample is admitted, spread evenly.
  *
+ * Given a queue signal (the transport's probes, QueueSignal), the wait in our
+ * sockets' queues decides whether a busy loop is overloaded at all, and the
+ * controller follows it instead (followQueue): the loop's reading alone shed
+ * calls a loop at 97 % was keeping up with, and past the ceiling reacted only
+ * once the answers to calls already admitted had waited long enough to be
+ * retransmitted (docs/proxy.md, "The queue decides").
+ *
  * Only calls the shedder admitted can be shed. When much of the load is INVITEs
  * turned away anyway (a flood from a stranger, or from a source over its rate),
  * the cut is taken from the calls' part of the load alone, and when that part
@@ -109,6 +140,9 @@ export class LoadShedder {
   private previous?: number;
   private previousRaw?: number;
   private overFor = 0;
+  /** How long the queue has been over proxy.shed_queue_delay_ms (ms). */
+  private queuedFor = 0;
+  private lastQueue?: number;
   /** Loop time (ms, CPU-capped) one admitted call costs; undefined until measured. */
   private costMs?: number;
   private timer?: NodeJS.Timeout;
@@ -121,6 +155,7 @@ export class LoadShedder {
     private readonly settings: LoadShedderSettings,
     private readonly elu: Elu = performance.eventLoopUtilization,
     private readonly cpuShare: () => number = mainThreadCpuShare(),
+    private readonly queue?: QueueSignal,
   ) {
     this.last = elu();
   }
@@ -159,7 +194,6 @@ export class LoadShedder {
     this.previous = u;
     this.previousRaw = raw;
     const counts = this.takeCounts();
-    const callShare = counts.callShare;
     const target = this.settings.targetUtilization;
     if (target <= 0) return;
     if (raw < SATURATED && u >= ESTIMATE_MIN_UTILIZATION && counts.work >= ESTIMATE_MIN_WORK) {
@@ -168,6 +202,30 @@ export class LoadShedder {
       this.costMs =
         this.costMs === undefined ? cost : this.costMs + ESTIMATE_WEIGHT * (cost - this.costMs);
     }
+    // The queue, where it is measured, says whether a busy loop is behind
+    // (docs/proxy.md, Overload); without a fresh reading the loop alone decides.
+    const limit = this.settings.queueDelayMs ?? 0;
+    const q = limit > 0 ? this.queue?.delayMs(this.freshMs(limit)) : undefined;
+    if (q === undefined) this.followLoop(raw, u, level, rawLevel, counts);
+    else this.followQueue(q, raw, level, counts);
+    this.lastQueue = q;
+    if (this.share < 0.001) this.share = 0;
+    if (limit > 0) this.queue?.probe();
+  }
+
+  /**
+   * By the loop's utilization alone (no queue reading): the controller the
+   * queue probe refines.
+   */
+  private followLoop(
+    raw: number,
+    u: number,
+    level: number,
+    rawLevel: number,
+    counts: SampleCounts,
+  ): void {
+    const target = this.settings.targetUtilization;
+    const callShare = counts.callShare;
     // Nothing is shed until the loop has been over the target for
     // overloadedAfterMs: a shorter burst (a process that has just started and
     // is still compiling, a major GC) waits in the socket buffer and is served a
@@ -206,7 +264,53 @@ export class LoadShedder {
       if (fill !== undefined) grown = Math.min(grown, Math.max(this.share + 0.01, fill));
       this.share = grown;
     }
-    if (this.share < 0.001) this.share = 0;
+  }
+
+  /**
+   * By the wait in our sockets' queues. A loop read busy because the scheduler
+   * took its core, or working at 97 % and keeping up, has no queue and is left
+   * alone; a queue over the limit for two samples (a cold start's compiling or
+   * a GC pause drains within one), or four times over it at once, is an
+   * overload. Then the share is cut while the queue still grows, towards what
+   * the loop can carry by the cost estimate, and held while it shrinks: the
+   * backlog drains by itself, and cutting on until it has (the loop stays
+   * saturated meanwhile) took the share to nothing and wasted the capacity
+   * freed. Once the queue is under half the limit, the share grows with the
+   * room the loop has left, at once to what the estimate says it carries.
+   */
+  private followQueue(q: number, raw: number, level: number, counts: SampleCounts): void {
+    const target = this.settings.targetUtilization;
+    const limit = this.settings.queueDelayMs ?? 0;
+    this.queuedFor = q >= limit ? this.queuedFor + this.settings.sampleMs : 0;
+    const overloaded =
+      raw > target &&
+      q >= limit &&
+      (this.queuedFor >= 2 * this.settings.sampleMs || q >= SEVERE_QUEUE * limit);
+    if (overloaded) {
+      if (counts.callShare < MIN_CALL_SHARE) return;
+      // A queue that shrinks drains by itself: cutting on while it does (the
+      // loop stays saturated meanwhile) took the share towards nothing.
+      if (this.lastQueue !== undefined && q < this.lastQueue) return;
+      // What the loop carries with the CPU time it gets (over two samples):
+      // workers sharing the cores with other busy processes get part of one.
+      const fill = this.fillingShare(DRAIN * Math.min(target, level), counts);
+      if (fill !== undefined && fill < this.share)
+        this.share = Math.max(fill, this.share * (1 - BLIND_CUT));
+      // Without an estimate, or with one that says there is room while the
+      // queue grows (retransmissions in it, or the estimate behind), a fixed cut.
+      else this.share *= 1 - (fill === undefined ? BLIND_CUT : GENTLE_CUT);
+    } else if (q < limit / 2 && this.share < 1) {
+      // In proportion to the room the loop has left (at most a quarter more a
+      // sample), at least a point, and at once to what the estimate says it carries.
+      const byLoop = this.share * Math.min(MAX_GROWTH, target / Math.max(level, 0.1)) + 0.01;
+      const fill = this.fillingShare(target, counts) ?? 0;
+      this.share = Math.min(1, Math.max(byLoop, this.share + 0.01, fill));
+    }
+  }
+
+  /** A reading older than this is no reading: its probe was lost, or is still queued. */
+  private freshMs(limit: number): number {
+    return Math.max(3 * this.settings.sampleMs, SEVERE_QUEUE * limit);
   }
 
   /** Whether the next new INVITE is admitted. */

@@ -326,3 +326,142 @@ describe('LoadShedder', () => {
     expect(offer(s, 10)).toBe(10);
   });
 });
+
+/** A queue signal the test sets: the delay the next sample reads (undefined: no fresh reading). */
+function fakeQueue() {
+  let delay: number | undefined = 0;
+  let probes = 0;
+  return {
+    signal: {
+      probe: () => {
+        probes++;
+      },
+      delayMs: () => delay,
+    },
+    set(ms: number | undefined) {
+      delay = ms;
+    },
+    get probes() {
+      return probes;
+    },
+  };
+}
+
+/** Target 0.9, a queue limit of 50 ms, the process getting all its CPU time. */
+function queueShedder(f: ReturnType<typeof fakeElu>, q: ReturnType<typeof fakeQueue>): LoadShedder {
+  return new LoadShedder(
+    {
+      targetUtilization: 0.9,
+      sampleMs: SAMPLE_MS,
+      overloadedAfterMs: ONSET_MS,
+      queueDelayMs: 50,
+    },
+    f.elu,
+    ALL_CPU,
+    q.signal,
+  );
+}
+
+describe('LoadShedder with a queue signal', () => {
+  /** One sample: n INVITEs offered, the loop busy for busyMs of 100, the queue at delayMs. */
+  function step(
+    s: LoadShedder,
+    f: ReturnType<typeof fakeElu>,
+    q: ReturnType<typeof fakeQueue>,
+    n: number,
+    busyMs: number,
+    delayMs: number | undefined,
+  ): number {
+    const admitted = offer(s, n);
+    f.spend(busyMs, 100 - busyMs);
+    q.set(delayMs);
+    s.sample();
+    return admitted;
+  }
+
+  it('sheds nothing while the queue stays short, however busy the loop reads, and probes once a sample', () => {
+    const f = fakeElu();
+    const q = fakeQueue();
+    const s = queueShedder(f, q);
+    // A second at 100 % on the wall clock (descheduled, or working flat out and
+    // keeping up): the loop-alone controller would have cut by now.
+    for (let i = 0; i < 10; i++) expect(step(s, f, q, 100, 100, 20)).toBe(100);
+    expect(s.admittedShare).toBe(1);
+    expect(q.probes).toBe(10);
+  });
+
+  it('a queue over the limit for one sample (a cold start, a GC pause) is waited out; for two, it is an overload', () => {
+    const f = fakeElu();
+    const q = fakeQueue();
+    const s = queueShedder(f, q);
+    step(s, f, q, 100, 100, 80);
+    expect(s.admittedShare).toBe(1);
+    step(s, f, q, 100, 100, 10);
+    expect(s.admittedShare).toBe(1);
+    step(s, f, q, 100, 100, 80);
+    expect(s.admittedShare).toBe(1);
+    step(s, f, q, 100, 100, 90);
+    // No cost estimate yet (never busy enough while idling): a quarter off.
+    expect(s.admittedShare).toBeCloseTo(0.75);
+  });
+
+  it('four times the limit is an overload at once, before the onset', () => {
+    const f = fakeElu();
+    const q = fakeQueue();
+    const s = queueShedder(f, q);
+    step(s, f, q, 100, 100, 200);
+    expect(s.admittedShare).toBeCloseTo(0.75);
+  });
+
+  it('a long queue with an idle loop is not our overload: nothing is cut', () => {
+    const f = fakeElu();
+    const q = fakeQueue();
+    const s = queueShedder(f, q);
+    for (let i = 0; i < 5; i++) step(s, f, q, 100, 50, 300);
+    expect(s.admittedShare).toBe(1);
+  });
+
+  it('cuts while the queue grows, holds while it drains, and grows back once it has drained', () => {
+    const f = fakeElu();
+    const q = fakeQueue();
+    const s = queueShedder(f, q);
+    // 100 calls a sample at 80 % busy: a call costs 0.8 ms of loop time.
+    for (let i = 0; i < 5; i++) step(s, f, q, 100, 80, 2);
+    // 200 a sample: the queue grows.
+    step(s, f, q, 200, 100, 60);
+    expect(s.admittedShare).toBe(1);
+    step(s, f, q, 200, 100, 120);
+    // Towards the share that fills 0.9 of the target: 0.81 × 100 / 0.8 = 101 call
+    // equivalents of 200, and no more than a quarter off in one sample.
+    expect(s.admittedShare).toBeCloseTo(0.75);
+    step(s, f, q, 200, 100, 150);
+    const cut = s.admittedShare;
+    expect(cut).toBeLessThan(0.75);
+    // Draining (shorter each sample, still over the limit and the loop saturated):
+    // held, not cut on towards nothing.
+    for (const d of [140, 120, 90, 60]) {
+      step(s, f, q, 200, 100, d);
+      expect(s.admittedShare).toBe(cut);
+    }
+    // Between half the limit and the limit: held.
+    step(s, f, q, 200, 95, 30);
+    expect(s.admittedShare).toBe(cut);
+    // Drained: back up, at once to what the loop carries by the estimate.
+    step(s, f, q, 200, 80, 5);
+    expect(s.admittedShare).toBeGreaterThan(cut);
+    // Offered what it carries again: every call taken within a few samples.
+    for (let i = 0; i < 20; i++) step(s, f, q, 100, 80, 2);
+    expect(s.admittedShare).toBe(1);
+  });
+
+  it('without a fresh queue reading, the loop alone decides as before', () => {
+    const f = fakeElu();
+    const q = fakeQueue();
+    const s = queueShedder(f, q);
+    // The onset (300 ms over the target), then a quarter off a saturated sample.
+    for (let i = 0; i < 2; i++) step(s, f, q, 100, 100, undefined);
+    expect(s.admittedShare).toBe(1);
+    step(s, f, q, 100, 100, undefined);
+    expect(s.admittedShare).toBeCloseTo(0.75);
+  });
+});
