@@ -347,9 +347,11 @@ function fakeQueue() {
   };
 }
 
-/** Target 0.9, a queue limit of 50 ms, the process getting all its CPU time. */
-function queueShedder(f: ReturnType<typeof fakeElu>, q: ReturnType<typeof fakeQueue>): LoadShedder {
-  return new LoadShedder(
+/** Target 0.9, a queue limit of 50 ms, the process getting all its CPU time; its fake loop and queue. */
+function queueShedder() {
+  const f = fakeElu();
+  const q = fakeQueue();
+  const s = new LoadShedder(
     {
       targetUtilization: 0.9,
       sampleMs: SAMPLE_MS,
@@ -360,6 +362,7 @@ function queueShedder(f: ReturnType<typeof fakeElu>, q: ReturnType<typeof fakeQu
     ALL_CPU,
     q.signal,
   );
+  return { f, q, s };
 }
 
 describe('LoadShedder with a queue signal', () => {
@@ -380,9 +383,7 @@ describe('LoadShedder with a queue signal', () => {
   }
 
   it('sheds nothing while the queue stays short, however busy the loop reads, and probes once a sample', () => {
-    const f = fakeElu();
-    const q = fakeQueue();
-    const s = queueShedder(f, q);
+    const { f, q, s } = queueShedder();
     // A second at 100 % on the wall clock (descheduled, or working flat out and
     // keeping up): the loop-alone controller would have cut by now.
     for (let i = 0; i < 10; i++) expect(step(s, f, q, 100, 100, 20)).toBe(100);
@@ -391,9 +392,7 @@ describe('LoadShedder with a queue signal', () => {
   });
 
   it('a queue over the limit for one sample (a cold start, a GC pause) is waited out; for two, it is an overload', () => {
-    const f = fakeElu();
-    const q = fakeQueue();
-    const s = queueShedder(f, q);
+    const { f, q, s } = queueShedder();
     step(s, f, q, 100, 100, 80);
     expect(s.admittedShare).toBe(1);
     step(s, f, q, 100, 100, 10);
@@ -406,25 +405,19 @@ describe('LoadShedder with a queue signal', () => {
   });
 
   it('four times the limit is an overload at once, before the onset', () => {
-    const f = fakeElu();
-    const q = fakeQueue();
-    const s = queueShedder(f, q);
+    const { f, q, s } = queueShedder();
     step(s, f, q, 100, 100, 200);
     expect(s.admittedShare).toBeCloseTo(0.75);
   });
 
   it('a long queue with an idle loop is not our overload: nothing is cut', () => {
-    const f = fakeElu();
-    const q = fakeQueue();
-    const s = queueShedder(f, q);
+    const { f, q, s } = queueShedder();
     for (let i = 0; i < 5; i++) step(s, f, q, 100, 50, 300);
     expect(s.admittedShare).toBe(1);
   });
 
   it('cuts while the queue grows, holds while it drains, and grows back once it has drained', () => {
-    const f = fakeElu();
-    const q = fakeQueue();
-    const s = queueShedder(f, q);
+    const { f, q, s } = queueShedder();
     // 100 calls a sample at 80 % busy: a call costs 0.8 ms of loop time.
     for (let i = 0; i < 5; i++) step(s, f, q, 100, 80, 2);
     // 200 a sample: the queue grows.
@@ -455,9 +448,7 @@ describe('LoadShedder with a queue signal', () => {
   });
 
   it('without a fresh queue reading, the loop alone decides as before', () => {
-    const f = fakeElu();
-    const q = fakeQueue();
-    const s = queueShedder(f, q);
+    const { f, q, s } = queueShedder();
     // The onset (300 ms over the target), then a quarter off a saturated sample.
     for (let i = 0; i < 2; i++) step(s, f, q, 100, 100, undefined);
     expect(s.admittedShare).toBe(1);

@@ -1,8 +1,8 @@
 import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QueueDelays, QueueProbe } from '../../../../src/sip/transport/queue-probe.js';
-import { TransportLayer } from '../../../../src/sip/transport/transport-layer.js';
-import type { Inbound } from '../../../../src/sip/transport/types.js';
+import type { TransportLayer } from '../../../../src/sip/transport/transport-layer.js';
+import { startedUdpLayer } from './started-layer.js';
 
 describe('QueueProbe', () => {
   it('reads back its own probe with the time it waited, and nothing else', () => {
@@ -64,13 +64,7 @@ afterEach(async () => {
 
 describe('TransportLayer queue probes', () => {
   it('measures the wait in the listener and request sockets: at least as long as the loop was blocked', async () => {
-    const t = new TransportLayer([{ protocol: 'udp', address: '127.0.0.1', port: 0 }], {
-      requestPort: 0,
-    });
-    await t.start();
-    layers.push(t);
-    const got: Inbound[] = [];
-    t.onMessage((i) => got.push(i));
+    const { t, got } = await startedUdpLayer(layers, { requestPort: 0 });
     expect(t.queueDelayMs(1000)).toBeUndefined();
     t.probeQueues();
     // The loop blocked: the probes wait in the kernel's queues meanwhile.
@@ -87,9 +81,7 @@ describe('TransportLayer queue probes', () => {
   });
 
   it('drops a probe that is not its own as malformed, and records nothing', async () => {
-    const t = new TransportLayer([{ protocol: 'udp', address: '127.0.0.1', port: 0 }]);
-    await t.start();
-    layers.push(t);
+    const { t } = await startedUdpLayer(layers);
     const other = new QueueProbe('c'.repeat(32));
     const s = createSocket('udp4');
     await new Promise<void>((r) =>

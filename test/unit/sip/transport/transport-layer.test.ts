@@ -7,6 +7,7 @@ import { serializeMessage } from '../../../../src/sip/message/serialize.js';
 import type { SipRequest } from '../../../../src/sip/message/sip-message.js';
 import { TransportLayer } from '../../../../src/sip/transport/transport-layer.js';
 import type { Inbound } from '../../../../src/sip/transport/types.js';
+import { startedUdpLayer } from './started-layer.js';
 
 // The transports over real loopback sockets.
 
@@ -101,13 +102,7 @@ describe('TransportLayer', () => {
   });
 
   it('UDP with a request socket: requests leave from it and their responses come back to it; answers leave from the listener', async () => {
-    const t = new TransportLayer([{ protocol: 'udp', address: '127.0.0.1', port: 0 }], {
-      requestPort: 0,
-    });
-    await t.start();
-    layers.push(t);
-    const got: Inbound[] = [];
-    t.onMessage((i) => got.push(i));
+    const { t, got } = await startedUdpLayer(layers, { requestPort: 0 });
     const listener = t.localEndpoint('udp')!;
     const own = t.requestEndpoint('udp')!;
     expect(own.port).not.toBe(listener.port);
