@@ -22,6 +22,14 @@ interface Bucket {
 }
 
 /**
+ * How long an INVITE turned away is remembered: 64 × T1, Timer B, the longest a
+ * caller that never got the 503 retransmits it (RFC 3261 17.1.1.2).
+ */
+const REMEMBER_MS = 64 * 500;
+/** INVITEs remembered at most; the oldest make room (memory stays bounded under a flood). */
+const REMEMBER_MAX = 50_000;
+
+/**
  * The first gate for a new INVITE, before any routing work: a cap on calls in
  * setup, a token bucket per source address (a burst of one second's worth), and
  * then our own load (LoadShedder), so a flooding source spends its own tokens
@@ -34,6 +42,8 @@ interface Bucket {
  */
 export class OverloadGuard {
   private readonly buckets = new Map<string, Bucket>();
+  /** INVITEs turned away, by transaction key, with why and when (oldest first). */
+  private readonly turnedAwayKeys = new Map<string, { reason: OverloadReason; at: number }>();
 
   constructor(
     private readonly settings: OverloadSettings,
@@ -47,6 +57,48 @@ export class OverloadGuard {
    * load shedder.
    */
   check(
+    source: string,
+    callsInSetup: number,
+    known?: (source: string) => boolean,
+    key?: string,
+  ): OverloadReason | undefined {
+    const reason = this.decide(source, callsInSetup, known);
+    if (reason !== undefined && key !== undefined) this.remember(key, reason);
+    return reason;
+  }
+
+  /**
+   * Why this INVITE (by its transaction key) was turned away, if it was: its
+   * retransmissions get the same answer. The 503 is stateless, so without this
+   * a retransmission the caller sent before our 503 reached it (past the
+   * ceiling, INVITEs wait in our queue long enough for that) was a new INVITE
+   * to us, and once the admitted share had grown back it was routed: a call
+   * set up at a provider for a caller that had already taken the 503 and
+   * ACKed it, answered into nothing, and held at the provider until its timers
+   * ran out. Not counted again: it is the same call.
+   */
+  repeated(key: string): OverloadReason | undefined {
+    const hit = this.turnedAwayKeys.get(key);
+    if (!hit) return undefined;
+    if (this.now() - hit.at > REMEMBER_MS) {
+      this.turnedAwayKeys.delete(key);
+      return undefined;
+    }
+    return hit.reason;
+  }
+
+  private remember(key: string, reason: OverloadReason): void {
+    const now = this.now();
+    this.turnedAwayKeys.delete(key);
+    this.turnedAwayKeys.set(key, { reason, at: now });
+    // Oldest first: drop what is past Timer B, and the oldest beyond the cap.
+    for (const [k, v] of this.turnedAwayKeys) {
+      if (this.turnedAwayKeys.size <= REMEMBER_MAX && now - v.at <= REMEMBER_MS) break;
+      this.turnedAwayKeys.delete(k);
+    }
+  }
+
+  private decide(
     source: string,
     callsInSetup: number,
     known?: (source: string) => boolean,
@@ -93,5 +145,10 @@ export class OverloadGuard {
   /** Sources tracked now (bounded by maxSources). */
   get trackedSources(): number {
     return this.buckets.size;
+  }
+
+  /** INVITEs turned away and remembered now (bounded). */
+  get rememberedTurnedAway(): number {
+    return this.turnedAwayKeys.size;
   }
 }

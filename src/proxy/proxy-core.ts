@@ -603,11 +603,13 @@ export class ProxyCore implements TransactionUser {
    * log must not become the next bottleneck. RFC 3261 21.5.4: 503 + Retry-After.
    */
   private overloaded(incoming: IncomingRequest, transaction: ServerTransaction): boolean {
-    const overload = this.deps.overload?.check(
-      incoming.source.address,
-      this.calls.size,
-      this.knownSource,
-    );
+    const guard = this.deps.overload;
+    if (!guard) return false;
+    // A retransmission of an INVITE turned away gets the same answer, uncounted.
+    const again = guard.repeated(transaction.id);
+    const overload =
+      again ??
+      guard.check(incoming.source.address, this.calls.size, this.knownSource, transaction.id);
     if (!overload) return false;
     const res = createResponse(
       incoming.request,
@@ -619,7 +621,7 @@ export class ProxyCore implements TransactionUser {
     );
     res.append('Retry-After', '1');
     this.rejectStateless(transaction, res);
-    this.deps.onOverload?.(overload);
+    if (!again) this.deps.onOverload?.(overload);
     return true;
   }
 

@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { Scene, failoverTable, DIALLED, SCENARIOS } from './harness/scene.js';
@@ -112,6 +113,75 @@ describe('overload (real SIPp)', () => {
     const provider = await c.sipp!.done;
     expect(provider.createdCalls).toBe(connectedAfter);
     expect(provider.failedCalls).toBe(0);
+  });
+});
+
+describe('a retransmitted INVITE that was turned away', () => {
+  it('gets the same 503 again once the source has tokens back, and is neither routed nor counted twice', async () => {
+    // Nothing listens at the trunk: a routed INVITE fails there at once.
+    const a = await scene.provider('a', { silent: true });
+    const tr = await scene.trunkroute(failoverTable([a]), { proxy: { source_invite_rate: 1 } });
+    const caller = createSocket('udp4');
+    await new Promise<void>((r) => caller.bind(0, '127.0.0.1', () => r()));
+    const port = caller.address().port;
+    const answers = new Map<string, string[]>();
+    const waiters: Array<() => void> = [];
+    caller.on('message', (m) => {
+      const text = m.toString('latin1');
+      const branch = /branch=([^;\r\n]+)/.exec(text)?.[1] ?? '';
+      answers.set(branch, [...(answers.get(branch) ?? []), text.split('\r\n', 1)[0] ?? '']);
+      waiters.splice(0).forEach((w) => w());
+    });
+    const invite = (branch: string): Buffer =>
+      Buffer.from(
+        `INVITE sip:${DIALLED}@127.0.0.1:${tr.sipPort} SIP/2.0\r\n` +
+          `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=${branch}\r\n` +
+          `From: <sip:caller@127.0.0.1>;tag=${branch}\r\nTo: <sip:${DIALLED}@127.0.0.1>\r\n` +
+          `Call-ID: ${branch}@test\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@127.0.0.1:${port}>\r\n` +
+          `Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+        'latin1',
+      );
+    const send = (b: Buffer): Promise<void> =>
+      new Promise((r) => caller.send(b, tr.sipPort, '127.0.0.1', () => r()));
+    /** The first answer for a branch that is a final response, or the nth one. */
+    const nth = async (branch: string, n: number): Promise<string> => {
+      const end = Date.now() + 10_000;
+      while ((answers.get(branch)?.filter((l) => !l.startsWith('SIP/2.0 1')).length ?? 0) < n) {
+        if (Date.now() > end)
+          throw new Error(`no answer ${n} for ${branch}: ${answers.get(branch)}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 200);
+        });
+      }
+      return answers.get(branch)!.filter((l) => !l.startsWith('SIP/2.0 1'))[n - 1]!;
+    };
+    try {
+      // The source's one token goes to the first INVITE; the second is turned away.
+      await send(invite('z9hG4bK-first'));
+      await send(invite('z9hG4bK-second'));
+      expect(await nth('z9hG4bK-second', 1)).toBe(
+        'SIP/2.0 503 Service Unavailable: too many calls from this source',
+      );
+      await nth('z9hG4bK-first', 1);
+      // A second and a half later the bucket has a token again; the caller's
+      // retransmission of the second INVITE (sent before our 503 reached it) is
+      // the same call, and gets the same answer, not a route.
+      await new Promise((r) => setTimeout(r, 1500));
+      await send(invite('z9hG4bK-second'));
+      expect(await nth('z9hG4bK-second', 2)).toBe(
+        'SIP/2.0 503 Service Unavailable: too many calls from this source',
+      );
+      expect(answers.get('z9hG4bK-second')!.some((l) => l.startsWith('SIP/2.0 1'))).toBe(false);
+      expect(await metric(tr, 'trunkroute_overload_rejections_total{reason="source_rate"}')).toBe(
+        1,
+      );
+      // Only the first INVITE was routed: one call record.
+      await waitFor(async () => tr.records().length >= 1, 10_000);
+      expect(tr.records().map((r) => r.call_id)).toEqual(['z9hG4bK-first@test']);
+    } finally {
+      caller.close();
+    }
   });
 });
 

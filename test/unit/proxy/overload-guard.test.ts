@@ -90,4 +90,35 @@ describe('OverloadGuard', () => {
     // The source is looked up only when the shedder is asked.
     expect(looked).toEqual(['192.0.2.1', '192.0.2.9']);
   });
+
+  it('answers a retransmission of an INVITE it turned away the same way, even once the load has gone, until Timer B', () => {
+    let now = 0;
+    let shedding = true;
+    const shedder = { admit: () => !shedding, noteTurnedAway: () => {} };
+    const g = new OverloadGuard(
+      { sourceRate: 0, maxCallsInSetup: 0, maxSources: 100 },
+      () => now,
+      shedder,
+    );
+    expect(g.check('192.0.2.1', 0, undefined, 'z9hG4bK-1|192.0.2.1:5060|INVITE')).toBe('load');
+    expect(g.repeated('z9hG4bK-1|192.0.2.1:5060|INVITE')).toBe('load');
+    // The load has gone: a new INVITE is taken, but the caller's retransmission of
+    // the one turned away (sent before our 503 reached it) is not a new call.
+    shedding = false;
+    now = 800;
+    expect(g.check('192.0.2.1', 0, undefined, 'z9hG4bK-2|192.0.2.1:5060|INVITE')).toBeUndefined();
+    expect(g.repeated('z9hG4bK-2|192.0.2.1:5060|INVITE')).toBeUndefined();
+    expect(g.repeated('z9hG4bK-1|192.0.2.1:5060|INVITE')).toBe('load');
+    // Past Timer B (64 × T1) it is forgotten.
+    now = 32_001;
+    expect(g.repeated('z9hG4bK-1|192.0.2.1:5060|INVITE')).toBeUndefined();
+  });
+
+  it('remembers a bounded number of INVITEs turned away, the oldest making room', () => {
+    const g = new OverloadGuard({ sourceRate: 0, maxCallsInSetup: 1, maxSources: 100 }, () => 0);
+    for (let i = 0; i < 60_000; i++) g.check('192.0.2.1', 5, undefined, `k${i}`);
+    expect(g.rememberedTurnedAway).toBe(50_000);
+    expect(g.repeated('k0')).toBeUndefined();
+    expect(g.repeated('k59999')).toBe('calls_in_setup');
+  });
 });
