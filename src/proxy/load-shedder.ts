@@ -78,7 +78,7 @@ export interface LoadShedderSettings {
    */
   overloadedAfterMs: number;
   /**
-   * With a queue signal: the wait in the listener's queue (ms) that confirms an
+   * With a queue signal: the wait in our sockets' queues (ms) that confirms an
    * overload. Under it, a busy loop is keeping up and nothing is cut; under half
    * of it, a shed share grows back. 0 or no signal: the loop's utilization alone.
    */
