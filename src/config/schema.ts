@@ -224,7 +224,7 @@ export const schema = {
       env: 'TRUNKROUTE_PROXY_SHED_AFTER_MS',
     },
     shed_queue_delay_ms: {
-      doc: "How long datagrams may wait in the queue of a UDP socket trunkroute reads (the listeners, and the request sockets where the providers' answers arrive) before a busy event loop counts as overloaded (ms). Measured by a probe datagram each socket sends itself every proxy.shed_sample_ms. Under it nothing is shed however busy the loop reads (descheduled on a shared machine, or working at 97 % and keeping up); under half of it a shed share grows back; four times it starts shedding without waiting for proxy.shed_after_ms, since callers and our own INVITE transactions retransmit at 500 ms. 0 = the event-loop utilization alone decides (docs/proxy.md, The queue decides).",
+      doc: "How long datagrams may wait in the queue of a UDP socket trunkroute reads (the listeners, and the request sockets where the providers' answers arrive) before a busy event loop counts as overloaded (ms). Measured by a probe datagram each socket sends itself every proxy.shed_sample_ms. Under it nothing is shed however busy the loop reads (descheduled on a shared machine, or working at 97 % and keeping up); over it for two samples in a row, or four times over it at once, with the loop over proxy.shed_utilization, new INVITEs are shed while the queue grows; under half of it a shed share grows back. proxy.shed_after_ms applies only while there is no reading. 0 = the event-loop utilization alone decides (docs/proxy.md, The queue decides).",
       format: 'nat',
       default: 50,
       env: 'TRUNKROUTE_PROXY_SHED_QUEUE_DELAY_MS',

@@ -47,7 +47,7 @@ type Elu = (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtil
 export interface QueueSignal {
   /** Sends the next probe. */
   probe(): void;
-  /** The latest delay a probe read within maxAgeMs measured (ms); undefined: no fresh reading. */
+  /** The longest wait measured within maxAgeMs or still running (ms); undefined: no fresh reading. */
   delayMs(maxAgeMs: number): number | undefined;
 }
 

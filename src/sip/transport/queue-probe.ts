@@ -22,12 +22,12 @@ export interface ProbeReading {
 }
 
 /**
- * How long a datagram waits in a UDP listener's receive queue before trunkroute
+ * How long a datagram waits in a UDP socket's receive queue before trunkroute
  * reads it. The event loop's utilization cannot tell that: a loop descheduled
  * on a shared machine reads as busy while it keeps up, and a loop that does keep
- * up at 97 % has no queue. So every sample the load shedder sends one small
- * datagram from the listener to itself, stamped with the monotonic clock; when
- * it is read, the time it spent in the queue is the wait every INVITE read
+ * up at 97 % has no queue. So every sample the load shedder has each socket we
+ * read send itself one small datagram, stamped with the monotonic clock; when
+ * it is read, the time it spent in the queue is the wait every datagram read
  * beside it had (the queue is first in, first out). Its key (random per start,
  * shared by the workers of one server) keeps anything else on the host from
  * feeding the shedder a made-up delay.
@@ -52,19 +52,18 @@ export class QueueProbe {
     return data.length > 0 && data[0] === MARK;
   }
 
-  /** A probe datagram stamped now. */
-  packet(): Buffer {
-    const text = `${this.head}${this.sender} ${this.now().toFixed(3)}`;
+  /** A probe datagram stamped `at` (monotonic ms; now by default, to the microsecond). */
+  packet(at = this.stampNow()): Buffer {
+    const text = `${this.head}${this.sender} ${at.toFixed(3)}`;
     const out = Buffer.allocUnsafe(1 + text.length);
     out[0] = MARK;
     out.write(text, 1, 'latin1');
     return out;
   }
 
-  /** When a probe of ours was stamped (monotonic ms). */
-  static stamp(packet: Buffer): number {
-    const text = packet.toString('latin1', 1);
-    return Number(text.slice(text.lastIndexOf(' ') + 1));
+  /** Now, as a probe carries it (to the microsecond, so a reading's sentAt equals it). */
+  stampNow(): number {
+    return Math.round(this.now() * 1000) / 1000;
   }
 
   /** The reading of one of our probes; undefined for anything else (a forged or foreign one). */

@@ -340,8 +340,8 @@ export class TransportLayer implements SipTransport {
     for (const { u, id, own } of sockets) {
       const wildcard = u.local.address === '0.0.0.0' || u.local.address === '::';
       const to = wildcard ? (u.family === 6 ? '::1' : '127.0.0.1') : u.local.address;
-      const packet = this.probe.packet();
-      const at = QueueProbe.stamp(packet);
+      const at = this.probe.stampNow();
+      const packet = this.probe.packet(at);
       // A listener shared by workers may hand the probe to a sibling, which relays
       // it back: its wait is known only once it is read.
       if (own) this.delays.sent(id, at);
@@ -352,27 +352,29 @@ export class TransportLayer implements SipTransport {
     }
   }
 
-  /** The longest queue delay a probe read within maxAgeMs measured (ms); undefined: none. */
+  /** The longest wait over our sockets (QueueDelays.latest, ms); undefined: no reading. */
   queueDelayMs(maxAgeMs: number): number | undefined {
     return this.delays.latest(maxAgeMs);
   }
 
   /**
-   * A probe read from a listener (or relayed by a sibling worker): its delay is
-   * recorded by the worker that sent it, the one that will read it as its own.
+   * A probe read from one of our sockets (a listener's index, or a request
+   * socket's REQUEST_SOCKET_PROBE + index), or relayed by a sibling worker: its
+   * delay is recorded by the worker that sent it. Only a listener is shared, so
+   * only a listener's probe can reach a sibling.
    */
-  private onProbe(data: Buffer, source: { address: string; port: number }, listener: number): void {
+  private onProbe(data: Buffer, source: { address: string; port: number }, socket: number): void {
     const reading = this.probe.read(data);
     if (!reading) {
       this.counters.droppedMalformed++;
       return;
     }
     const worker = this.opts.worker;
-    if (worker && reading.sender !== worker.index) {
-      this.link?.relay(reading.sender, data, source, listener);
+    if (worker && reading.sender !== worker.index && socket < REQUEST_SOCKET_PROBE) {
+      this.link?.relay(reading.sender, data, source, socket);
       return;
     }
-    this.delays.record(listener, reading);
+    this.delays.record(socket, reading);
   }
 
   /** Worker mode: the port the other workers relay this worker's datagrams to. */
