@@ -143,7 +143,7 @@ describe('a retransmitted INVITE that was turned away', () => {
       );
     const send = (b: Buffer): Promise<void> =>
       new Promise((r) => caller.send(b, tr.sipPort, '127.0.0.1', () => r()));
-    /** The first answer for a branch that is a final response, or the nth one. */
+    /** The nth final response (not a 1xx) received for a branch, waited for up to 10 s. */
     const nth = async (branch: string, n: number): Promise<string> => {
       const end = Date.now() + 10_000;
       while ((answers.get(branch)?.filter((l) => !l.startsWith('SIP/2.0 1')).length ?? 0) < n) {
