@@ -168,14 +168,15 @@ function parse(data: Buffer, maxSize: number): ParseResult {
   const available = data.length - he.bodyStart;
   if (cl === undefined) {
     // RFC 3261 18.3: on a datagram without Content-Length the body is the rest of it.
-    message.body = data.subarray(he.bodyStart);
+    if (available > 0) message.body = data.subarray(he.bodyStart);
   } else if (Number.isNaN(cl)) {
     return fail('Bad Content-Length');
   } else if (cl > available) {
     return fail('Content-Length Larger Than Message');
   } else {
-    // Octets after the body are discarded (RFC 3261 18.3, RFC 4475 dblreq).
-    message.body = data.subarray(he.bodyStart, he.bodyStart + cl);
+    // Octets after the body are discarded (RFC 3261 18.3, RFC 4475 dblreq). An empty
+    // body stays the shared one: a view of length 0 would still hold the datagram.
+    if (cl > 0) message.body = data.subarray(he.bodyStart, he.bodyStart + cl);
   }
   return { ok: true, message };
 }

@@ -124,7 +124,8 @@ export class InviteClientTransaction implements ClientTransaction {
   /** RFC 3261 17.1.1.3: the ACK for a non-2xx final response. */
   private buildAck(res: SipResponse): SipRequest {
     const invite = this.invite!;
-    return this.sameHop(invite, 'ACK', res.get('to') ?? invite.get('to')!);
+    // Held for Timer D's 32 s: with its own strings, not views of the datagrams.
+    return this.sameHop(invite, 'ACK', res.get('to') ?? invite.get('to')!).detach();
   }
 
   /** A request for this hop built from the INVITE: its Request-URI, top Via, Routes, From, Call-ID, CSeq number. */

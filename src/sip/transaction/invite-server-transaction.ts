@@ -46,9 +46,7 @@ export class InviteServerTransaction implements ServerTransaction {
   respond(res: SipResponse): void {
     // RFC 6026 8.5: in Accepted, further 2xx from the TU (retransmissions, other forks) go out.
     if (this.state === 'accepted' && res.status >= 200 && res.status < 300) {
-      this.ctx.send(res, this.destination, this.connectionId).catch((err: unknown) => {
-        this.ctx.log('response send failed', { error: String(err), status: res.status });
-      });
+      this.sendAccepted(res);
       return;
     }
     if (this.state !== 'proceeding') return;
@@ -106,6 +104,18 @@ export class InviteServerTransaction implements ServerTransaction {
     this.timerL = cancelTimer(this.timerL);
     this.ctx.remove(this.id);
     this.onTerminated?.();
+  }
+
+  /**
+   * A 2xx sent from Accepted. Its own method: a closure here that used `res` would
+   * put it in the context that respond()'s timer closures share, and Timer L's
+   * would then hold the 200 and its datagram for 32 s.
+   */
+  private sendAccepted(res: SipResponse): void {
+    const status = res.status;
+    this.ctx.send(res, this.destination, this.connectionId).catch((err: unknown) => {
+      this.ctx.log('response send failed', { error: String(err), status });
+    });
   }
 
   private armG(): void {

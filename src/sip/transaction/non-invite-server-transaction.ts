@@ -38,6 +38,9 @@ export class NonInviteServerTransaction implements ServerTransaction {
       return;
     }
     this.req = responseSkeleton(this.req);
+    // Sent again on a retransmitted request for Timer J's 32 s: a copy holding
+    // nothing of the datagram it was relayed from (SipMessage.detach).
+    this.last = res.clone().detach();
     // RFC 3261 17.2.2: Completed; Timer J (64*T1, or 0 on a reliable transport).
     this.state = 'completed';
     const j = this.ctx.reliable(this.destination) ? 0 : 64 * this.ctx.timers.T1;

@@ -10,6 +10,7 @@ import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { responseDestination } from './response-destination.js';
 import { createResponse } from '../message/create-response.js';
+import { ownString } from '../message/own-string.js';
 import type { TransactionContext } from './transaction-context.js';
 import {
   DEFAULT_TIMERS,
@@ -103,8 +104,9 @@ export class TransactionLayer {
     connectionId?: string,
   ): ClientTransaction {
     if (req.method !== 'INVITE') return this.startClient(req, destination, handler, connectionId);
-    const branch = topBranch(req) ?? '';
-    const id = `${branch}|INVITE`;
+    // Own strings: the transaction and its key live 32 s after the call (Timer D).
+    const branch = ownString(topBranch(req) ?? '');
+    const id = ownString(`${branch}|INVITE`);
     const tx = new InviteClientTransaction(
       this.ctx,
       id,
@@ -138,8 +140,8 @@ export class TransactionLayer {
     handler: Partial<ClientTransactionHandler>,
     connectionId?: string,
   ): ClientTransaction {
-    const branch = topBranch(req) ?? '';
-    const id = `${branch}|${req.method}`;
+    const branch = ownString(topBranch(req) ?? '');
+    const id = ownString(`${branch}|${req.method}`);
     const tx = new NonInviteClientTransaction(
       this.ctx,
       id,
@@ -199,12 +201,14 @@ export class TransactionLayer {
     }
     const destination = responseDestination(req) ?? inbound.source;
     if (this.overCap(req, destination, inbound.connectionId)) return;
+    // The key is made of lines of the datagram; the transaction keeps it for 32 s.
+    const id = ownString(key);
     // Reliable transports answer on the connection the request came on (RFC 3261 18.2.2).
     const tx: ServerTx =
       req.method === 'INVITE'
         ? new InviteServerTransaction(
             this.ctx,
-            key,
+            id,
             req,
             inbound.source,
             destination,
@@ -212,13 +216,13 @@ export class TransactionLayer {
           )
         : new NonInviteServerTransaction(
             this.ctx,
-            key,
+            id,
             req,
             inbound.source,
             destination,
             inbound.connectionId,
           );
-    this.servers.set(key, tx);
+    this.servers.set(id, tx);
     let cancelled: ServerTransaction | undefined;
     if (req.method === 'CANCEL') {
       // RFC 3261 9.2: the CANCEL matches the INVITE with the same key but for the method.
