@@ -104,9 +104,10 @@ export class TransactionLayer {
     connectionId?: string,
   ): ClientTransaction {
     if (req.method !== 'INVITE') return this.startClient(req, destination, handler, connectionId);
-    // Own strings: the transaction and its key live 32 s after the call (Timer D).
+    // Its own string: the transaction and its key live 32 s after the call (Timer D);
+    // the key made from it then refers to nothing else.
     const branch = ownString(topBranch(req) ?? '');
-    const id = ownString(`${branch}|INVITE`);
+    const id = `${branch}|INVITE`;
     const tx = new InviteClientTransaction(
       this.ctx,
       id,
@@ -141,7 +142,7 @@ export class TransactionLayer {
     connectionId?: string,
   ): ClientTransaction {
     const branch = ownString(topBranch(req) ?? '');
-    const id = ownString(`${branch}|${req.method}`);
+    const id = `${branch}|${req.method}`;
     const tx = new NonInviteClientTransaction(
       this.ctx,
       id,
