@@ -9,7 +9,7 @@ import { ProxyCore } from './proxy/proxy-core.js';
 import { ProxyIdentity } from './proxy/proxy-identity.js';
 import { explainPlan, planCall } from './routing/index.js';
 import { systemClock } from './util/clock.js';
-import type { Logger } from './observability/logger.js';
+import { callRecordLogger, type Logger } from './observability/logger.js';
 import { parseListen } from './config/parse-listen.js';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
@@ -187,6 +187,7 @@ export async function startServer(
         )
       : undefined;
 
+  const recordLog = callRecordLogger(log);
   const proxy = new ProxyCore({
     transactions,
     identity,
@@ -220,7 +221,7 @@ export async function startServer(
     onCallRecord: (record) => {
       record.instance = instance;
       metrics.observeRecord(record);
-      log.info({ call: record }, 'call');
+      recordLog.info({ call: record }, 'call');
       stream?.append(record);
     },
     log: (event, detail) => log.error(detail, event),

@@ -8,7 +8,13 @@ import type {
 import type { Endpoint } from '../sip/transport/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { AcquireResult } from '../health/limit-counter.js';
-import type { AttemptRecord, CallOutcome, CallRecord } from '../observability/call-record.js';
+import {
+  newAttemptRecord,
+  newCallRecord,
+  type AttemptRecord,
+  type CallOutcome,
+  type CallRecord,
+} from '../observability/call-record.js';
 import { chooseBestResponse, type Attempt, type FailoverEvent } from '../routing/index.js';
 import { parseUri } from '../sip/message/sip-uri.js';
 import { uriEndpoint } from './next-hop.js';
@@ -183,14 +189,13 @@ export class CallContext {
       state: 'calling',
       sends: 0,
       startedAt: now,
-      record: {
+      record: newAttemptRecord({
         index: attempt.index + 1,
         route: attempt.routeId,
         provider: attempt.providerId,
         gateway: attempt.gatewayKey,
         request_uri: attempt.requestUri,
-        duration_ms: 0,
-      },
+      }),
     };
     this.branches.push(branch);
     const admission = this.deps.admitAttempt?.(attempt, this.holder(attempt));
@@ -499,7 +504,7 @@ export class CallContext {
     // An answered call's end is filled in when it ends (EstablishedCalls); until
     // then ended_at is the answer and nothing is billed.
     const endWall = new Date(this.deps.clock.wallNow()).toISOString();
-    const record: CallRecord = {
+    const record = newCallRecord({
       call_id: this.callId,
       source: this.facts.source,
       customer: this.facts.customer,
@@ -509,11 +514,11 @@ export class CallContext {
       status,
       attempts: this.branches.map((b) => b.record),
       setup_ms: Math.round(this.deps.clock.now() - this.startedAt),
-      ...(this.pddAt !== undefined ? { pdd_ms: Math.round(this.pddAt - this.startedAt) } : {}),
-      ...(outcome === 'connected' ? { answered_at: endWall } : {}),
+      pdd_ms: this.pddAt !== undefined ? Math.round(this.pddAt - this.startedAt) : undefined,
+      answered_at: outcome === 'connected' ? endWall : undefined,
       ended_at: endWall,
       billable_ms: 0,
-    };
+    });
     this.deps.onCallEnd(record, this);
   }
 }

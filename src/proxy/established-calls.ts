@@ -116,17 +116,19 @@ export class EstablishedCalls {
   }
 }
 
-/** The setup record with its end: when, who, and the time billed since the answer. */
+/**
+ * The setup record with its end: when, who, and the time billed since the
+ * answer. Filled in place: the record is this call's alone from the answer on,
+ * and keeps its one hidden class (newCallRecord).
+ */
 function complete(
   record: CallRecord,
   clock: Clock,
   answeredAt: number,
   hangup: Hangup,
 ): CallRecord {
-  return {
-    ...record,
-    ended_at: new Date(clock.wallNow()).toISOString(),
-    billable_ms: Math.max(0, Math.round(clock.now() - answeredAt)),
-    hangup,
-  };
+  record.ended_at = new Date(clock.wallNow()).toISOString();
+  record.billable_ms = Math.max(0, Math.round(clock.now() - answeredAt));
+  record.hangup = hangup;
+  return record;
 }

@@ -12,7 +12,11 @@ import type { TransactionLayer } from '../sip/transaction/transaction-layer.js';
 import { responseDestination } from '../sip/transaction/response-destination.js';
 import type { Endpoint } from '../sip/transport/types.js';
 import type { Clock } from '../util/clock.js';
-import type { AttemptRecord, CallRecord } from '../observability/call-record.js';
+import {
+  newCallRecord,
+  type AttemptRecord,
+  type CallRecord,
+} from '../observability/call-record.js';
 import { planCall, type CompiledTable, type Plan } from '../routing/index.js';
 import type { Customer } from '../routing/model.js';
 import type { AcquireResult } from '../health/limit-counter.js';
@@ -573,7 +577,7 @@ export class ProxyCore implements TransactionUser {
     attempts: AttemptRecord[],
   ): void {
     const now = new Date(this.deps.clock.wallNow()).toISOString();
-    const record: CallRecord = {
+    const record = newCallRecord({
       call_id: req.get('call-id') ?? '',
       source: facts.source,
       customer: facts.customer,
@@ -585,7 +589,7 @@ export class ProxyCore implements TransactionUser {
       setup_ms: 0,
       ended_at: now,
       billable_ms: 0,
-    };
+    });
     this.deps.onSetupEnd?.(record);
     this.deps.onCallRecord?.(record);
   }

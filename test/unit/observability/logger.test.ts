@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../../../src/observability/logger.js';
+import { callRecordLogger, createLogger } from '../../../src/observability/logger.js';
 import { Credentials } from '../../../src/routing/index.js';
 
 // Provider digest passwords never reach a log line, raw or validated.
@@ -24,5 +24,25 @@ describe('logger redaction', () => {
     expect(out.split('\n').filter(Boolean)).toHaveLength(4);
     for (const pw of ['pw-raw-1', 'pw-raw-2', 'pw-class-3']) expect(out).not.toContain(pw);
     expect(out).toContain('"username":"u"');
+  });
+});
+
+describe('call record logger', () => {
+  it('writes the record whole, in the process log line format', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'log-')), 'out.log');
+    const log = createLogger('info', { destination: file, sync: true });
+    const record = { call_id: 'c1', outcome: 'connected', status: 200, attempts: [{ index: 1 }] };
+    callRecordLogger(log).info({ call: record }, 'call');
+    log.info({ other: 1 }, 'plain');
+    const [line, plain] = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(line).toMatchObject({ level: 30, name: 'trunkroute', msg: 'call', call: record });
+    expect(Object.keys(line!).sort()).toEqual(
+      Object.keys(plain!)
+        .map((k) => (k === 'other' ? 'call' : k))
+        .sort(),
+    );
   });
 });
