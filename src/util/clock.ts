@@ -1,3 +1,5 @@
+import { TimerQueues, type Alarm } from './timer-queues.js';
+
 /**
  * Time, injected. Everything that waits (transaction timers, trying timeouts,
  * breakers, schedules) asks a Clock, so tests run on a fake one that only moves
@@ -17,13 +19,23 @@ export interface Clock {
   setTimer(ms: number, fn: () => void): TimerHandle;
 }
 
-/** The real clock: performance.now() and Node timers, unref'd so they never hold the process open. */
-export const systemClock: Clock = {
-  now: () => performance.now(),
-  wallNow: () => Date.now(),
-  setTimer(ms, fn) {
+const now = (): number => performance.now();
+
+/** Node's timers, unref'd so they never hold the process open. */
+const nodeAlarm: Alarm = {
+  set(ms, fn) {
     const t = setTimeout(fn, ms);
     t.unref();
-    return { cancel: () => clearTimeout(t) };
+    return t;
   },
+  clear: (t) => clearTimeout(t as NodeJS.Timeout),
+};
+
+const queues = new TimerQueues(now, nodeAlarm);
+
+/** The real clock: performance.now(), and timers queued by duration on Node's (TimerQueues). */
+export const systemClock: Clock = {
+  now,
+  wallNow: () => Date.now(),
+  setTimer: (ms, fn) => queues.setTimer(ms, fn),
 };
