@@ -32,7 +32,12 @@ const { ProxyCore } = await load('proxy/proxy-core.js');
 const { ProxyIdentity } = await load('proxy/proxy-identity.js');
 const { compileTable, parseRouteFile } = await load('routing/index.js');
 const { systemClock } = await load('util/clock.js');
-const { createLogger } = await load('observability/logger.js');
+const logger = await load('observability/logger.js');
+// The server's whole module graph, as `trunkroute serve` loads it (ioredis among
+// it, which slows every string method unless undone: docs/performance.md), and
+// what startServer does about it; a build from before either has neither.
+await load('main.js');
+(await load('util/fast-string-prototype.js').catch(() => undefined))?.keepStringMethodsFast();
 
 const TOTAL = Number(opt.calls);
 const bound = setTimeout(() => {
@@ -156,7 +161,9 @@ const routesYaml = readFileSync(join(root, 'bench/calls/routes.yaml'), 'utf8')
 const parsedRoutes = parseRouteFile(routesYaml, 'bench/calls/routes.yaml');
 if (!parsedRoutes.ok) throw new Error(JSON.stringify(parsedRoutes.errors));
 const compiled = compileTable(parsedRoutes.table);
-const log = createLogger('info');
+const log = logger.createLogger('info');
+// As main.ts writes call records (where the build has it).
+const recordLog = logger.callRecordLogger?.(log) ?? log;
 const transactions = new TransactionLayer({ transport, clock: systemClock });
 const proxy = new ProxyCore({
   transactions,
@@ -172,7 +179,7 @@ const proxy = new ProxyCore({
     recordRoute: true,
     ringTimeoutMs: 180_000,
   },
-  onCallRecord: (record) => log.info({ call: record }, 'call'),
+  onCallRecord: (record) => recordLog.info({ call: record }, 'call'),
   log: (event, detail) => console.error(event, detail),
 });
 transactions.setUser(proxy);

@@ -10,6 +10,7 @@ import { ProxyIdentity } from './proxy/proxy-identity.js';
 import { explainPlan, planCall } from './routing/index.js';
 import { systemClock } from './util/clock.js';
 import { callRecordLogger, type Logger } from './observability/logger.js';
+import { keepStringMethodsFast } from './util/fast-string-prototype.js';
 import { parseListen } from './config/parse-listen.js';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
@@ -47,6 +48,8 @@ export async function startServer(
   log: Logger,
   worker?: WorkerIdentity,
 ): Promise<RunningServer> {
+  // Every module is loaded by now, ioredis's String subclass included (docs/performance.md).
+  keepStringMethodsFast();
   const store = createRouteStore(config, log);
   await store.start();
   // Settings stated for the server are shared out among its workers.
