@@ -1,3 +1,4 @@
+import { KeptMessage } from '../message/kept-message.js';
 import { headerField, SipRequest, type SipResponse } from '../message/sip-message.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
@@ -14,7 +15,8 @@ export class InviteClientTransaction implements ClientTransaction {
   private timerB?: TimerHandle;
   private timerD?: TimerHandle;
   private interval: number;
-  private ack?: SipRequest;
+  /** The ACK of a non-2xx final, for its retransmissions in Completed. */
+  private ack?: KeptMessage<SipRequest>;
   private cancelWanted = false;
   private cancelHandler?: Partial<ClientTransactionHandler>;
   private cancelled = false;
@@ -58,7 +60,7 @@ export class InviteClientTransaction implements ClientTransaction {
     if (this.state === 'terminated') return;
     if (this.state === 'completed') {
       // RFC 3261 17.1.1.2: a retransmitted final response gets the ACK again.
-      if (res.status >= 300 && this.ack) this.transmit(this.ack);
+      if (res.status >= 300 && this.ack) this.transmit(this.ack.get());
       return;
     }
     if (res.status < 200) {
@@ -82,9 +84,11 @@ export class InviteClientTransaction implements ClientTransaction {
     }
     // RFC 3261 17.1.1.2: Completed; the ACK is ours to send; Timer D absorbs retransmissions.
     this.state = 'completed';
-    this.ack = this.buildAck(res);
+    const ack = this.buildAck(res);
+    // Held for Timer D's 32 s as its text: nothing of the datagrams, one object.
+    this.ack = new KeptMessage(ack);
     this.invite = undefined;
-    this.transmit(this.ack);
+    this.transmit(ack);
     this.handler.onResponse(res, this);
     // Nothing goes up from Completed but the end: let go of the TU (a whole call
     // context, kept alive 32 s by Timer D otherwise) unless it asked to be told.
@@ -124,8 +128,7 @@ export class InviteClientTransaction implements ClientTransaction {
   /** RFC 3261 17.1.1.3: the ACK for a non-2xx final response. */
   private buildAck(res: SipResponse): SipRequest {
     const invite = this.invite!;
-    // Held for Timer D's 32 s: with its own strings, not views of the datagrams.
-    return this.sameHop(invite, 'ACK', res.get('to') ?? invite.get('to')!).detach();
+    return this.sameHop(invite, 'ACK', res.get('to') ?? invite.get('to')!);
   }
 
   /** A request for this hop built from the INVITE: its Request-URI, top Via, Routes, From, Call-ID, CSeq number. */

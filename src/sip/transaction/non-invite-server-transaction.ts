@@ -1,5 +1,6 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import { responseSkeleton } from '../message/create-response.js';
+import { KeptMessage } from '../message/kept-message.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
@@ -12,7 +13,10 @@ type State = 'trying' | 'proceeding' | 'completed' | 'terminated';
 export class NonInviteServerTransaction implements ServerTransaction {
   state: State = 'trying';
   onTerminated?: () => void;
+  /** The provisional response in Proceeding. */
   private last?: SipResponse;
+  /** The final response in Completed, for Timer J's 32 s: its text (KeptMessage). */
+  private final?: KeptMessage<SipResponse>;
   private timerJ?: TimerHandle;
 
   constructor(
@@ -31,16 +35,17 @@ export class NonInviteServerTransaction implements ServerTransaction {
 
   respond(res: SipResponse): void {
     if (this.state === 'completed' || this.state === 'terminated') return;
-    this.last = res;
-    this.transmit();
+    this.transmit(res);
     if (res.status < 200) {
+      this.last = res;
       this.state = 'proceeding';
       return;
     }
     this.req = responseSkeleton(this.req);
-    // Sent again on a retransmitted request for Timer J's 32 s: a copy holding
-    // nothing of the datagram it was relayed from (SipMessage.detach).
-    this.last = res.clone().detach();
+    // Sent again on a retransmitted request for Timer J's 32 s: held as its text,
+    // nothing of the datagram it was relayed from.
+    this.last = undefined;
+    this.final = new KeptMessage(res);
     // RFC 3261 17.2.2: Completed; Timer J (64*T1, or 0 on a reliable transport).
     this.state = 'completed';
     const j = this.ctx.reliable(this.destination) ? 0 : 64 * this.ctx.timers.T1;
@@ -49,7 +54,8 @@ export class NonInviteServerTransaction implements ServerTransaction {
 
   /** RFC 3261 17.2.2: a retransmitted request gets the last response again (none while Trying). */
   onRequest(_req: SipRequest): void {
-    if ((this.state === 'proceeding' || this.state === 'completed') && this.last) this.transmit();
+    if (this.state === 'proceeding' && this.last) this.transmit(this.last);
+    else if (this.state === 'completed' && this.final) this.transmit(this.final.get());
   }
 
   terminate(): void {
@@ -60,8 +66,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
     this.onTerminated?.();
   }
 
-  private transmit(): void {
-    const res = this.last!;
+  private transmit(res: SipResponse): void {
     this.ctx.send(res, this.destination, this.connectionId).catch((err: unknown) => {
       this.ctx.log('response send failed', { error: String(err), status: res.status });
       this.terminate();

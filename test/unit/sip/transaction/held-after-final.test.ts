@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createResponse } from '../../../../src/sip/message/create-response.js';
+import { serializeMessage } from '../../../../src/sip/message/serialize.js';
 import { SipRequest, SipResponse } from '../../../../src/sip/message/sip-message.js';
 import type { ServerTransaction } from '../../../../src/sip/transaction/types.js';
 import type { Endpoint } from '../../../../src/sip/transport/types.js';
@@ -91,5 +92,38 @@ describe('a non-INVITE client transaction in Completed', () => {
     expect(t.layer.size.clients).toBe(1);
     t.clock.advance(1000);
     expect(t.layer.size.clients).toBe(0);
+  });
+});
+
+describe('what is sent again from a held text', () => {
+  it('a failed INVITE: the ACK sent again for a retransmitted final is the first ACK, byte for byte', () => {
+    const t = setup();
+    const tx = t.layer.sendRequest(request('INVITE', 'z9hG4bKheld5'), PEER, {
+      onResponse: () => {},
+      onTimeout: () => {},
+      onTransportError: () => {},
+    });
+    const busy = new SipResponse(486, 'Busy Here');
+    for (const k of KEPT) busy.append(k, tx.request!.get(k)!);
+    busy.set('To', `${tx.request!.get('to')!};tag=callee1`);
+    t.transport.deliver(busy, PEER);
+    t.transport.deliver(busy, PEER);
+    t.transport.deliver(busy, PEER);
+    const acks = t.transport
+      .sentOf('ACK')
+      .map((s) => serializeMessage(s.message).toString('latin1'));
+    expect(acks).toHaveLength(3);
+    expect(acks[1]).toBe(acks[0]);
+    expect(acks[2]).toBe(acks[0]);
+    expect(acks[0]).toContain('To: <sip:+15551234@127.0.0.1>;tag=callee1\r\n');
+  });
+
+  it('a BYE: the 200 sent again for a retransmitted BYE is the first 200, byte for byte', () => {
+    const { t, req } = answered('BYE', 'z9hG4bKheld6', 200);
+    t.transport.deliver(req, PEER);
+    t.transport.deliver(req, PEER);
+    const oks = t.transport.sentOf(200).map((s) => serializeMessage(s.message).toString('latin1'));
+    expect(oks).toHaveLength(3);
+    expect(new Set(oks).size).toBe(1);
   });
 });
