@@ -94,7 +94,10 @@ export class TimerQueues {
     }
     const t = new QueuedTimer(q, this.now() + d, fn);
     q.append(t);
-    if (q.alarm === undefined) q.alarm = this.alarm.set(d, q.fire);
+    // Only a queue that was empty needs its runtime timer here. One that is
+    // firing (its timer is spent) arms for its head when it is done: armed here
+    // for this timer's whole duration, it would hold back the ones before it.
+    if (q.head === t) q.alarm = this.alarm.set(d, q.fire);
     return t;
   }
 

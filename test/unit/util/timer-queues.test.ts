@@ -102,6 +102,24 @@ describe('TimerQueues', () => {
     expect(fired).toEqual([1500, 2000]);
   });
 
+  it('a timer set while its queue fires does not hold back the ones already waiting', () => {
+    const h = harness();
+    const fired: Array<[string, number]> = [];
+    h.queues.setTimer(32_000, () => {
+      fired.push(['first', h.now()]);
+      h.queues.setTimer(32_000, () => fired.push(['set in first', h.now()]));
+    });
+    h.advance(10);
+    h.queues.setTimer(32_000, () => fired.push(['second', h.now()]));
+    h.advance(40_000);
+    h.advance(40_000);
+    expect(fired).toEqual([
+      ['first', 33_000],
+      ['second', 33_010],
+      ['set in first', 65_000],
+    ]);
+  });
+
   it('a callback that throws does not keep the others due from running', () => {
     const h = harness();
     const fired: string[] = [];
