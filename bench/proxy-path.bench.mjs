@@ -6,7 +6,8 @@
 // socket is: this is the JavaScript share of a call, steady enough to compare two
 // builds on a shared machine, which bench/calls is not.
 //
-//   npm run build && node bench/proxy-path.bench.mjs [--calls 20000] [--dist DIR] > /dev/null
+//   npm run build && node bench/proxy-path.bench.mjs [--calls 20000] [--dist DIR]
+//       [--modules server|core] [--slow-strings] > /dev/null
 //
 // The call records go to stdout, as in the server; the result line goes to stderr.
 // Bounded: a fixed number of calls, in batches, and 120 s at most.
@@ -22,6 +23,10 @@ const { values: opt } = parseArgs({
     dist: { type: 'string', default: join(root, 'dist') },
     // Also wait out the RFC 3261 timers (40 s) and report what is still held then.
     settle: { type: 'boolean', default: false },
+    // core: only the call path's modules, not the server's whole graph (no ioredis).
+    modules: { type: 'string', default: 'server' },
+    // Leave String.prototype as ioredis leaves it (docs/performance.md), to measure what that costs.
+    'slow-strings': { type: 'boolean', default: false },
   },
 });
 const load = (p) => import(pathToFileURL(join(opt.dist, p)).href);
@@ -36,8 +41,9 @@ const logger = await load('observability/logger.js');
 // The server's whole module graph, as `trunkroute serve` loads it (ioredis among
 // it, which slows every string method unless undone: docs/performance.md), and
 // what startServer does about it; a build from before either has neither.
-await load('main.js');
-(await load('util/fast-string-prototype.js').catch(() => undefined))?.keepStringMethodsFast();
+if (opt.modules === 'server') await load('main.js');
+if (!opt['slow-strings'])
+  (await load('util/fast-string-prototype.js').catch(() => undefined))?.keepStringMethodsFast();
 
 const TOTAL = Number(opt.calls);
 const bound = setTimeout(() => {
