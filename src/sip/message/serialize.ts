@@ -36,7 +36,7 @@ export function serializeMessage(m: SipMessage): Buffer {
 export function messageText(m: SipMessage): string {
   const parts = [startAndHeaders(m), '\r\n'];
   if (m.body.length > 0) parts.push(m.body.toString('latin1'));
-  // A joined string is one flat string; the concatenations above are a tree of
-  // one node per line, as many objects as the message it replaces.
+  // A joined string is one flat string; startAndHeaders's concatenations are a
+  // tree of one node per line, as many objects as the message it replaces.
   return parts.join('');
 }
