@@ -97,6 +97,13 @@ export class CallContext {
   private readonly upstream: Endpoint;
   private readonly branchPrefix: string;
   private pddAt?: number;
+  /**
+   * Read once from the INVITE: once the caller has its final response, the
+   * server transaction holds its request as text only (responseSkeleton).
+   */
+  readonly callId: string;
+  readonly fromTag: string | undefined;
+  private readonly cseq: string | undefined;
   /** The token our Record-Route carries for this call (once it Record-Routed). */
   dialogToken?: string;
   /** The attempt that answered, once connected: its provider slot is held for the call. */
@@ -112,13 +119,12 @@ export class CallContext {
     this.startedAt = deps.clock.now();
     this.startedWall = deps.clock.wallNow();
     this.upstream = server.source;
+    this.callId = request.get('call-id') ?? '';
+    this.fromTag = tagOf(request.get('from') ?? '');
+    this.cseq = request.get('cseq');
     this.base = this.prepareBase(request);
     // The loop hash covers the request as received: once per call, not per attempt.
     this.branchPrefix = `${OUR_BRANCH_PREFIX}${loopHash(this.base)}.`;
-  }
-
-  get callId(): string {
-    return this.server.request.get('call-id') ?? '';
   }
 
   start(): void {
@@ -247,7 +253,7 @@ export class CallContext {
       shiftCSeq(req, 1);
       req.append(credentials.header, credentials.value);
       // The dialog's Record-Route carries the offset, signed, for the caller's later requests.
-      cseqMark = this.deps.identity.cseqMark(this.callId, tagOf(req.get('from') ?? '') ?? '', 1);
+      cseqMark = this.deps.identity.cseqMark(this.callId, this.fromTag ?? '', 1);
     }
     // RFC 3261 16.6 step 4: Record-Route so the dialog's requests come through us. When the
     // two sides use different transports we put one entry per side (RFC 5658 double RR).
@@ -485,7 +491,7 @@ export class CallContext {
     // RFC 3261 16.7 step 3: the topmost Via (ours) is removed before forwarding.
     copy.removeFirstValue('via');
     // An authenticated attempt's responses carry CSeq + 1: the caller gets its own back.
-    const cseq = this.server.request.get('cseq');
+    const cseq = this.cseq;
     if (cseq !== undefined && copy.get('cseq') !== cseq) copy.set('CSeq', cseq);
     return copy;
   }

@@ -421,11 +421,7 @@ export class ProxyCore implements TransactionUser {
           }
           this.deps.onSetupEnd?.(record);
           if (record.outcome === 'connected') {
-            this.established.answered(
-              record,
-              tagOf(server.request.get('from') ?? ''),
-              ctx.dialogToken,
-            );
+            this.established.answered(record, ctx.fromTag, ctx.dialogToken);
           } else this.deps.onCallRecord?.(record);
         },
         maxForwards: this.deps.settings.maxForwards,

@@ -17,6 +17,12 @@ export interface Clock {
   wallNow(): number;
   /** Runs `fn` once after `ms` milliseconds. */
   setTimer(ms: number, fn: () => void): TimerHandle;
+  /**
+   * Runs `fn(arg)` once after `ms` milliseconds: with a function made once, a
+   * timer that lives long (the 32 s of Timers D, J, L) holds no closure and
+   * no context of its own.
+   */
+  setTimer<T>(ms: number, fn: (arg: T) => void, arg: T): TimerHandle;
 }
 
 const now = (): number => performance.now();
@@ -37,5 +43,5 @@ const queues = new TimerQueues(now, nodeAlarm);
 export const systemClock: Clock = {
   now,
   wallNow: () => Date.now(),
-  setTimer: (ms, fn) => queues.setTimer(ms, fn),
+  setTimer: <T>(ms: number, fn: (arg: T) => void, arg?: T) => queues.setTimer(ms, fn, arg as T),
 };

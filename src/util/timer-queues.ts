@@ -21,7 +21,8 @@ class QueuedTimer implements TimerHandle {
   constructor(
     public queue: TimerQueue | undefined,
     public readonly due: number,
-    public fn: (() => void) | undefined,
+    public fn: ((arg: never) => void) | undefined,
+    public arg: unknown,
   ) {}
 
   cancel(): void {
@@ -53,7 +54,7 @@ class TimerQueue {
     if (t.next) t.next.prev = t.prev;
     else this.tail = t.prev;
     // What the timer would have run is let go at once, not when it would have been due.
-    t.prev = t.next = t.queue = t.fn = undefined;
+    t.prev = t.next = t.queue = t.fn = t.arg = undefined;
     if (!this.head) this.owner.drop(this);
   }
 
@@ -85,14 +86,16 @@ export class TimerQueues {
     private readonly alarm: Alarm,
   ) {}
 
-  setTimer(ms: number, fn: () => void): TimerHandle {
+  setTimer<T>(ms: number, fn: (arg: T) => void, arg?: T): TimerHandle {
     const d = Math.max(0, ms);
     let q = this.queues.get(d);
     if (!q) {
       q = new TimerQueue(d, this);
       this.queues.set(d, q);
     }
-    const t = new QueuedTimer(q, this.now() + d, fn);
+    // Due on a whole millisecond (the runtime's timers count no finer): a small
+    // integer is stored in the timer itself, a fraction in a number object of its own.
+    const t = new QueuedTimer(q, Math.ceil(this.now() + d), fn, arg);
     q.append(t);
     // Only a queue that was empty needs its runtime timer here. One that is
     // firing (its timer is spent) arms for its head when it is done: armed here
@@ -114,10 +117,11 @@ export class TimerQueues {
     let failure: { error: unknown } | undefined;
     let t = q.head;
     while (t && t.due <= now) {
-      const fn = t.fn;
+      const fn = t.fn as ((arg: unknown) => void) | undefined;
+      const arg = t.arg;
       q.remove(t);
       try {
-        fn?.();
+        fn?.(arg);
       } catch (error) {
         // The others due now still run; the first failure is thrown after, as
         // from a runtime timer of its own.

@@ -23,8 +23,13 @@ export class FakeClock implements Clock {
     return this.epoch + this.t;
   }
 
-  setTimer(ms: number, fn: () => void): TimerHandle {
-    const p: Pending = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
+  setTimer<T>(ms: number, fn: (arg: T) => void, arg?: T): TimerHandle {
+    const p: Pending = {
+      at: this.t + Math.max(0, ms),
+      seq: this.seq++,
+      fn: () => fn(arg as T),
+      cancelled: false,
+    };
     this.pending.push(p);
     return {
       cancel: () => {

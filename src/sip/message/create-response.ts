@@ -1,4 +1,5 @@
-import { headerField, SipRequest, SipResponse } from './sip-message.js';
+import { KeptMessage } from './kept-message.js';
+import { headerField, type SipRequest, SipResponse } from './sip-message.js';
 
 /** RFC 3261 21: the reason phrases we send when we generate a response ourselves. */
 const REASONS: Record<number, string> = {
@@ -56,16 +57,14 @@ export function createResponse(
 
 /**
  * What a server transaction keeps of its request once the final response is
- * sent: the start line and the lines createResponse copies, no body. Later
- * responses (none but 2xx from other forks) and log lines need no more, and the
- * transaction lives 32 s after that (Timer J, Timer L), holding the whole
- * request, its body and the datagram behind it for nothing (issue 14).
+ * sent: the start line and the lines createResponse copies, no body, as text.
+ * Later responses (none but 2xx from other forks) need no more, and the
+ * transaction lives 32 s after that (Timer J, Timer L). Held as a message, the
+ * skeleton was a header array, five fields and their strings, two a call, each
+ * copied twice by the young-generation GC and marked by every major GC; as
+ * text it is one string, parsed again only when a late response is built
+ * (issue 14, docs/performance.md).
  */
-export function responseSkeleton(req: SipRequest): SipRequest {
-  const out = new SipRequest(req.method, req.uri, req.version);
-  for (const h of req.headers) {
-    if (COPIED.has(h.key)) out.headers.push(headerField(h.name, h.key, h.value));
-  }
-  // Its own strings: lines cut from the datagram would keep all of it for those 32 s.
-  return out.detach();
+export function responseSkeleton(req: SipRequest): KeptMessage<SipRequest> {
+  return new KeptMessage(req, COPIED);
 }

@@ -13,8 +13,9 @@ import type { SipRequest, SipResponse } from './sip-message.js';
 export class KeptMessage<T extends SipRequest | SipResponse> {
   private readonly text: string;
 
-  constructor(message: T) {
-    this.text = messageText(message);
+  /** `only`: keep just the start line and these lines (by key), no body. */
+  constructor(message: T, only?: ReadonlySet<string>) {
+    this.text = messageText(message, only);
   }
 
   /** The message again; a new object each time. */

@@ -1,14 +1,17 @@
 import type { SipMessage } from './sip-message.js';
 import { SipRequest, SipResponse } from './sip-message.js';
 
-/** The start line and every header line but Content-Length, each ending in CRLF. */
-function startAndHeaders(m: SipMessage): string {
+/**
+ * The start line and every header line but Content-Length (or only the lines
+ * whose key is in `only`), each ending in CRLF.
+ */
+function startAndHeaders(m: SipMessage, only?: ReadonlySet<string>): string {
   let head: string;
   if (m instanceof SipRequest) head = `${m.method} ${m.uri} ${m.version}\r\n`;
   else if (m instanceof SipResponse) head = `${m.version} ${m.status} ${m.reason}\r\n`;
   else throw new Error('unknown message kind');
   for (const h of m.headers) {
-    if (h.key === 'content-length') continue;
+    if (h.key === 'content-length' || (only && !only.has(h.key))) continue;
     head += `${h.name}: ${h.value}\r\n`;
   }
   return head;
@@ -31,11 +34,12 @@ export function serializeMessage(m: SipMessage): Buffer {
 /**
  * The message as one flat latin1 string, to be held (KeptMessage), not sent: no
  * Content-Length, so that parsed again as a datagram its body is the rest
- * (RFC 3261 18.3) and its header lines are the ones it had.
+ * (RFC 3261 18.3) and its header lines are the ones it had. With `only`, just
+ * the start line and the lines whose key is in it, and no body.
  */
-export function messageText(m: SipMessage): string {
-  const parts = [startAndHeaders(m), '\r\n'];
-  if (m.body.length > 0) parts.push(m.body.toString('latin1'));
+export function messageText(m: SipMessage, only?: ReadonlySet<string>): string {
+  const parts = [startAndHeaders(m, only), '\r\n'];
+  if (!only && m.body.length > 0) parts.push(m.body.toString('latin1'));
   // A joined string is one flat string; startAndHeaders's concatenations are a
   // tree of one node per line, as many objects as the message it replaces.
   return parts.join('');

@@ -1,6 +1,5 @@
 import { headerKey, UNSPLITTABLE } from './header-names.js';
 import { firstListValue, splitList } from './split-list.js';
-import { ownString } from './own-string.js';
 import { parseVia, type Via } from './via.js';
 
 /**
@@ -177,28 +176,6 @@ export abstract class SipMessage {
 
   abstract clone(): SipMessage;
 
-  /**
-   * Makes this message hold nothing of the datagram it was parsed from, for a
-   * message kept long after it (a transaction's 32 s): strings of its own
-   * (ownString) and a body copied out of the datagram's memory. Changes this
-   * message: call it on one that nobody else holds (a copy, or one just built).
-   */
-  detach(): this {
-    for (const h of this.headers) {
-      h.name = ownString(h.name);
-      h.value = ownString(h.value);
-    }
-    this.body = this.body.length ? Buffer.from(this.body) : NO_BODY;
-    this.viaLine = undefined;
-    this.viaText = undefined;
-    this.viaParsed = undefined;
-    this.detachStart();
-    return this;
-  }
-
-  /** The start line's part of detach(). */
-  protected abstract detachStart(): void;
-
   protected copyInto<T extends SipMessage>(m: T): T {
     m.headers = this.headers.map((h) => headerField(h.name, h.key, h.value));
     m.body = this.body;
@@ -221,10 +198,6 @@ export class SipRequest extends SipMessage {
   clone(): SipRequest {
     return this.copyInto(new SipRequest(this.method, this.uri, this.version));
   }
-
-  protected detachStart(): void {
-    this.uri = ownString(this.uri);
-  }
 }
 
 export class SipResponse extends SipMessage {
@@ -240,10 +213,6 @@ export class SipResponse extends SipMessage {
 
   clone(): SipResponse {
     return this.copyInto(new SipResponse(this.status, this.reason, this.version));
-  }
-
-  protected detachStart(): void {
-    this.reason = ownString(this.reason);
   }
 }
 

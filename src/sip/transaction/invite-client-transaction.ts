@@ -2,6 +2,7 @@ import { KeptMessage } from '../message/kept-message.js';
 import { headerField, SipRequest, type SipResponse } from '../message/sip-message.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
+import { endAfter } from './end-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ClientTransaction, ClientTransactionHandler } from './types.js';
@@ -30,11 +31,6 @@ export class InviteClientTransaction implements ClientTransaction {
     request: SipRequest,
     readonly destination: Endpoint,
     private handler: ClientTransactionHandler,
-    /** Starts the CANCEL's own non-INVITE client transaction. */
-    private readonly sendCancel: (
-      cancel: SipRequest,
-      handler: Partial<ClientTransactionHandler>,
-    ) => void,
     private readonly connectionId?: string,
   ) {
     this.interval = ctx.timers.T1;
@@ -94,7 +90,7 @@ export class InviteClientTransaction implements ClientTransaction {
     // context, kept alive 32 s by Timer D otherwise) unless it asked to be told.
     this.handler = this.handler.onTerminated ? this.handler : DETACHED;
     const d = this.ctx.reliable(this.destination) ? 0 : 32000;
-    this.timerD = this.ctx.clock.setTimer(d, () => this.terminate());
+    this.timerD = endAfter(this.ctx.clock, d, this);
   }
 
   /** RFC 3261 9.1: no CANCEL before a provisional response; held until one comes. */
@@ -122,7 +118,7 @@ export class InviteClientTransaction implements ClientTransaction {
     const invite = this.invite;
     if (!invite) return;
     const cancel = this.sameHop(invite, 'CANCEL', invite.get('to')!);
-    this.sendCancel(cancel, this.cancelHandler ?? {});
+    this.ctx.sendCancel(cancel, this.destination, this.cancelHandler ?? {}, this.connectionId);
   }
 
   /** RFC 3261 17.1.1.3: the ACK for a non-2xx final response. */

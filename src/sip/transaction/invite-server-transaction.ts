@@ -1,7 +1,9 @@
+import type { KeptMessage } from '../message/kept-message.js';
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import { createResponse, responseSkeleton } from '../message/create-response.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
+import { endAfter } from './end-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ServerTransaction } from './types.js';
@@ -20,27 +22,34 @@ export class InviteServerTransaction implements ServerTransaction {
   private timerI?: TimerHandle;
   private timerL?: TimerHandle;
   private interval: number;
+  /** The INVITE until the final response; then only what a response copies of it. */
+  private req?: SipRequest;
+  private skeleton?: KeptMessage<SipRequest>;
 
   constructor(
     private readonly ctx: TransactionContext,
     readonly id: string,
-    private req: SipRequest,
+    req: SipRequest,
     readonly source: Endpoint,
     /** Where responses go (RFC 3261 18.2.2). */
     private readonly destination: Endpoint,
     private readonly connectionId?: string,
   ) {
     this.interval = ctx.timers.T1;
+    this.req = req;
     // RFC 3261 17.2.1: 100 Trying if the TU has not answered within 200 ms.
     this.timer100 = ctx.clock.setTimer(200, () => {
       if (this.state === 'proceeding' && !this.last)
-        this.respond(createResponse(this.req, 100, 'Trying'));
+        this.respond(createResponse(this.request, 100, 'Trying'));
     });
   }
 
-  /** The INVITE; after the final response, only what a response copies of it. */
+  /**
+   * The INVITE; after the final response, only what a response copies of it,
+   * parsed again from its text at each call (rare: a late response).
+   */
   get request(): SipRequest {
-    return this.req;
+    return this.req ?? this.skeleton!.get();
   }
 
   respond(res: SipResponse): void {
@@ -54,7 +63,8 @@ export class InviteServerTransaction implements ServerTransaction {
     this.last = res;
     this.transmit();
     if (res.status < 200) return;
-    this.req = responseSkeleton(this.req);
+    this.skeleton = responseSkeleton(this.request);
+    this.req = undefined;
     if (res.status < 300) {
       // RFC 6026 8.5: Accepted, not Terminated: until Timer L a retransmitted INVITE
       // (its 2xx was lost on the way) is absorbed here instead of becoming a new call.
@@ -62,7 +72,7 @@ export class InviteServerTransaction implements ServerTransaction {
       // Nothing is retransmitted from Accepted (the 2xx retransmissions are the TU's):
       // the response need not be held for the 32 s of Timer L.
       this.last = undefined;
-      this.timerL = this.ctx.clock.setTimer(64 * this.ctx.timers.T1, () => this.terminate());
+      this.timerL = endAfter(this.ctx.clock, 64 * this.ctx.timers.T1, this);
       return;
     }
     // RFC 3261 17.2.1: Completed; Timer G retransmits (unreliable only), Timer H bounds the wait for the ACK.
@@ -86,7 +96,7 @@ export class InviteServerTransaction implements ServerTransaction {
       this.timerG = cancelTimer(this.timerG);
       this.timerH = cancelTimer(this.timerH);
       const i = this.ctx.reliable(this.destination) ? 0 : this.ctx.timers.T4;
-      this.timerI = this.ctx.clock.setTimer(i, () => this.terminate());
+      this.timerI = endAfter(this.ctx.clock, i, this);
       return;
     }
     // RFC 3261 17.2.1: a retransmitted INVITE gets the last response again; in Accepted

@@ -1,6 +1,7 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
+import { endAfter } from './end-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ClientTransaction, ClientTransactionHandler } from './types.js';
@@ -58,7 +59,7 @@ export class NonInviteClientTransaction implements ClientTransaction {
     this.timerF = cancelTimer(this.timerF);
     this.handler.onResponse?.(res, this);
     const k = this.ctx.reliable(this.destination) ? 0 : this.ctx.timers.T4;
-    this.timerK = this.ctx.clock.setTimer(k, () => this.terminate());
+    this.timerK = endAfter(this.ctx.clock, k, this);
   }
 
   cancel(): void {

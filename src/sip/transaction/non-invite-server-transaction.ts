@@ -3,6 +3,7 @@ import { responseSkeleton } from '../message/create-response.js';
 import { KeptMessage } from '../message/kept-message.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
+import { endAfter } from './end-timer.js';
 import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ServerTransaction } from './types.js';
@@ -18,19 +19,27 @@ export class NonInviteServerTransaction implements ServerTransaction {
   /** The final response in Completed, for Timer J's 32 s: its text (KeptMessage). */
   private final?: KeptMessage<SipResponse>;
   private timerJ?: TimerHandle;
+  /** The request until the final response; then only what a response copies of it. */
+  private req?: SipRequest;
+  private skeleton?: KeptMessage<SipRequest>;
 
   constructor(
     private readonly ctx: TransactionContext,
     readonly id: string,
-    private req: SipRequest,
+    req: SipRequest,
     readonly source: Endpoint,
     private readonly destination: Endpoint,
     private readonly connectionId?: string,
-  ) {}
+  ) {
+    this.req = req;
+  }
 
-  /** The request; after the final response, only what a response copies of it. */
+  /**
+   * The request; after the final response, only what a response copies of it,
+   * parsed again from its text at each call (rare: a late response).
+   */
   get request(): SipRequest {
-    return this.req;
+    return this.req ?? this.skeleton!.get();
   }
 
   respond(res: SipResponse): void {
@@ -41,7 +50,8 @@ export class NonInviteServerTransaction implements ServerTransaction {
       this.state = 'proceeding';
       return;
     }
-    this.req = responseSkeleton(this.req);
+    this.skeleton = responseSkeleton(this.request);
+    this.req = undefined;
     // Sent again on a retransmitted request for Timer J's 32 s: held as its text,
     // nothing of the datagram it was relayed from.
     this.last = undefined;
@@ -49,7 +59,7 @@ export class NonInviteServerTransaction implements ServerTransaction {
     // RFC 3261 17.2.2: Completed; Timer J (64*T1, or 0 on a reliable transport).
     this.state = 'completed';
     const j = this.ctx.reliable(this.destination) ? 0 : 64 * this.ctx.timers.T1;
-    this.timerJ = this.ctx.clock.setTimer(j, () => this.terminate());
+    this.timerJ = endAfter(this.ctx.clock, j, this);
   }
 
   /** RFC 3261 17.2.2: a retransmitted request gets the last response again (none while Trying). */

@@ -1,7 +1,7 @@
-import type { SipMessage } from '../message/sip-message.js';
+import type { SipMessage, SipRequest } from '../message/sip-message.js';
 import type { Endpoint } from '../transport/types.js';
 import type { Clock } from '../../util/clock.js';
-import type { TimerValues } from './types.js';
+import type { ClientTransactionHandler, TimerValues } from './types.js';
 
 /** What every transaction machine gets from the layer that owns it. */
 export interface TransactionContext {
@@ -9,6 +9,13 @@ export interface TransactionContext {
   timers: TimerValues;
   send(message: SipMessage, destination: Endpoint, connectionId?: string): Promise<void>;
   reliable(destination: Endpoint): boolean;
+  /** Starts a CANCEL's own non-INVITE client transaction (RFC 3261 9.1). */
+  sendCancel(
+    cancel: SipRequest,
+    destination: Endpoint,
+    handler: Partial<ClientTransactionHandler>,
+    connectionId?: string,
+  ): void;
   /** Forget the transaction (it reached Terminated). */
   remove(key: string): void;
   log(event: string, detail: Record<string, unknown>): void;

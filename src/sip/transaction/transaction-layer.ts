@@ -9,6 +9,7 @@ import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
 import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { responseDestination } from './response-destination.js';
+import { EndpointPool } from './endpoint-pool.js';
 import { createResponse } from '../message/create-response.js';
 import { ownString } from '../message/own-string.js';
 import type { TransactionContext } from './transaction-context.js';
@@ -55,6 +56,8 @@ export class TransactionLayer {
   private readonly ctx: TransactionContext;
   private counter = 0;
   private readonly prefix: string;
+  /** The peers the transactions hold, one object each (memory under load). */
+  private readonly endpoints = new EndpointPool();
 
   constructor(private readonly opts: TransactionLayerOptions) {
     this.timers = { ...DEFAULT_TIMERS, ...opts.timers };
@@ -67,6 +70,7 @@ export class TransactionLayer {
       timers: this.timers,
       send: (m, d, c) => opts.transport.send(m, d, c),
       reliable: (d) => opts.transport.isReliable(d.protocol),
+      sendCancel: (cancel, d, h, c) => void this.startClient(cancel, d, h, c),
       remove: (key) => {
         this.clients.delete(key);
         this.servers.delete(key);
@@ -113,9 +117,8 @@ export class TransactionLayer {
       id,
       branch,
       req,
-      destination,
+      this.endpoints.shared(destination),
       handler,
-      (cancel, h) => void this.startClient(cancel, destination, h, connectionId),
       connectionId,
     );
     this.clients.set(id, tx);
@@ -148,7 +151,7 @@ export class TransactionLayer {
       id,
       branch,
       req,
-      destination,
+      this.endpoints.shared(destination),
       handler,
       connectionId,
     );
@@ -204,25 +207,13 @@ export class TransactionLayer {
     if (this.overCap(req, destination, inbound.connectionId)) return;
     // The key is made of lines of the datagram; the transaction keeps it for 32 s.
     const id = ownString(key);
+    const source = this.endpoints.shared(inbound.source);
+    const to = this.endpoints.shared(destination);
     // Reliable transports answer on the connection the request came on (RFC 3261 18.2.2).
     const tx: ServerTx =
       req.method === 'INVITE'
-        ? new InviteServerTransaction(
-            this.ctx,
-            id,
-            req,
-            inbound.source,
-            destination,
-            inbound.connectionId,
-          )
-        : new NonInviteServerTransaction(
-            this.ctx,
-            id,
-            req,
-            inbound.source,
-            destination,
-            inbound.connectionId,
-          );
+        ? new InviteServerTransaction(this.ctx, id, req, source, to, inbound.connectionId)
+        : new NonInviteServerTransaction(this.ctx, id, req, source, to, inbound.connectionId);
     this.servers.set(id, tx);
     let cancelled: ServerTransaction | undefined;
     if (req.method === 'CANCEL') {
@@ -232,7 +223,7 @@ export class TransactionLayer {
     }
     this.user?.onRequest({
       request: req,
-      source: inbound.source,
+      source,
       connectionId: inbound.connectionId,
       transaction: tx,
       cancelled,

@@ -147,4 +147,18 @@ describe('TimerQueues', () => {
     fire!();
     expect(ran).toBe(true);
   });
+
+  it('passes its argument to a shared function, and a cancelled one lets go of it', () => {
+    const h = harness();
+    const ended: string[] = [];
+    const end = (tx: { name: string }): void => void ended.push(tx.name);
+    h.queues.setTimer(32000, end, { name: 'd1' });
+    const cancelled = h.queues.setTimer(32000, end, { name: 'd2' });
+    h.queues.setTimer(32000, end, { name: 'd3' });
+    cancelled.cancel();
+    expect((cancelled as unknown as { arg: unknown }).arg).toBeUndefined();
+    h.advance(32000);
+    expect(ended).toEqual(['d1', 'd3']);
+    expect(h.queues.size).toBe(0);
+  });
 });

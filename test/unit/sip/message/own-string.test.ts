@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ownString } from '../../../../src/sip/message/own-string.js';
 import { parseMessage } from '../../../../src/sip/message/parse-message.js';
-import { serializeMessage } from '../../../../src/sip/message/serialize.js';
 import { NO_BODY, type SipMessage } from '../../../../src/sip/message/sip-message.js';
 
 const INVITE = [
@@ -32,24 +31,7 @@ describe('ownString', () => {
   });
 });
 
-describe('SipMessage.detach', () => {
-  it('leaves the message byte for byte as it was', () => {
-    const m = parsed(INVITE);
-    const before = serializeMessage(m).toString('latin1');
-    expect(m.detach()).toBe(m);
-    expect(serializeMessage(m).toString('latin1')).toBe(before);
-    expect(m.topVia()?.params.get('branch')).toBe('z9hG4bK-ownstring-1');
-  });
-
-  it("copies the body out of the datagram's memory", () => {
-    const data = Buffer.from(INVITE, 'latin1');
-    const r = parseMessage(data);
-    if (!r.ok) throw new Error(r.error);
-    r.message.detach();
-    data.fill(0x21);
-    expect(r.message.body.toString('latin1')).toBe('v=0\r\ns=');
-  });
-
+describe('a parsed message', () => {
   it('keeps no view of the datagram for an empty body', () => {
     const m = parsed(
       INVITE.replace('Content-Length: 7', 'Content-Length: 0').replace('v=0\r\ns=', ''),
