@@ -14,19 +14,29 @@ const MAX_ENTRIES = 4096;
  * are kept as given.
  */
 export class EndpointPool {
-  private readonly byKey = new Map<string, Endpoint>();
+  /** By port, then a short list: no key string to build and hash for each lookup. */
+  private readonly byPort = new Map<number, Endpoint[]>();
+  private count = 0;
 
   shared(ep: Endpoint): Endpoint {
     if (ep.tls !== undefined) return ep;
-    const key = `${ep.protocol}|${ep.port}|${ep.address}`;
-    let out = this.byKey.get(key);
-    if (out === undefined) {
-      if (this.byKey.size >= MAX_ENTRIES) this.byKey.clear();
-      // Not frozen: a frozen object has a shape of its own, and every reader of
-      // endpoints would then see two. Nothing changes an Endpoint once made.
-      out = { protocol: ep.protocol, address: ownString(ep.address), port: ep.port };
-      this.byKey.set(ownString(key), out);
+    let list = this.byPort.get(ep.port);
+    if (list !== undefined) {
+      for (const known of list) {
+        if (known.address === ep.address && known.protocol === ep.protocol) return known;
+      }
     }
+    if (this.count >= MAX_ENTRIES) {
+      this.byPort.clear();
+      this.count = 0;
+      list = undefined;
+    }
+    // Not frozen: a frozen object has a shape of its own, and every reader of
+    // endpoints would then see two. Nothing changes an Endpoint once made.
+    const out: Endpoint = { protocol: ep.protocol, address: ownString(ep.address), port: ep.port };
+    if (list === undefined) this.byPort.set(ep.port, [out]);
+    else list.push(out);
+    this.count++;
     return out;
   }
 }
