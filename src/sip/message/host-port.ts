@@ -6,8 +6,35 @@ export interface HostPort {
   port?: number;
 }
 
-const HOSTNAME =
-  /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/;
+/**
+ * RFC 3261 25.1 hostname: dot-separated labels of letters, digits and inner
+ * hyphens, an optional final dot. Every message's Vias and URIs come through
+ * here: a scan, where the equivalent regular expression
+ * (^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$)
+ * backtracked over each label.
+ */
+function isHostname(s: string): boolean {
+  const n = s.length;
+  if (n === 0) return false;
+  let labelStart = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 0x2e;
+    if (c === 0x2e) {
+      // A label ends: not empty (but for the one after a final dot), no hyphen at either end.
+      if (i === labelStart) return i === n && i > 0;
+      if (s.charCodeAt(labelStart) === 0x2d || s.charCodeAt(i - 1) === 0x2d) return false;
+      labelStart = i + 1;
+    } else if (!(
+      (c >= 0x61 && c <= 0x7a) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x30 && c <= 0x39) ||
+      c === 0x2d
+    )) {
+      return false;
+    }
+  }
+  return true;
+}
 
 /**
  * Parses `host[:port]` (RFC 3261 25.1 hostport): a name, an IPv4 address, or an
@@ -29,7 +56,7 @@ export function parseHostPort(text: string): HostPort | undefined {
     if (colon >= 0 && text.indexOf(':', colon + 1) >= 0) return undefined; // bare IPv6
     host = colon >= 0 ? text.slice(0, colon) : text;
     rest = colon >= 0 ? text.slice(colon) : '';
-    if (!host || (!HOSTNAME.test(host) && isIP(host) !== 4)) return undefined;
+    if (!host || (!isHostname(host) && isIP(host) !== 4)) return undefined;
   }
   if (rest === '') return { host };
   if (!/^:\d{1,5}$/.test(rest)) return undefined;

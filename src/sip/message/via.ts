@@ -17,19 +17,67 @@ export interface Via {
 const SENT_PROTOCOL =
   /^([A-Za-z0-9.!%*_+`'~-]+)[ \t]*\/[ \t]*([A-Za-z0-9.!%*_+`'~-]+)[ \t]*\/[ \t]*([A-Za-z0-9.!%*_+`'~-]+)/;
 
+/** The transports as most Vias spell them: the same strings, not new upper-cased copies. */
+const KNOWN_TRANSPORTS = new Map(['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'].map((t) => [t, t]));
+
+/** A token character (RFC 3261 25.1), as in SENT_PROTOCOL. */
+function isTokenChar(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) || // a-z
+    (c >= 0x41 && c <= 0x5a) || // A-Z
+    (c >= 0x30 && c <= 0x39) || // 0-9
+    c === 0x2e || // .
+    c === 0x21 || // !
+    c === 0x25 || // %
+    c === 0x2a || // *
+    c === 0x5f || // _
+    c === 0x2b || // +
+    c === 0x60 || // `
+    c === 0x27 || // '
+    c === 0x7e || // ~
+    c === 0x2d // -
+  );
+}
+
+/**
+ * sent-protocol (RFC 3261 20.42): protocol and transport in upper case, and
+ * where it ends. Every message's top Via is parsed, and nearly all begin
+ * "SIP/2.0/UDP " (or TCP, TLS): that form is read without the regular
+ * expression and its match objects; anything else goes through it.
+ */
+function sentProtocol(v: string): { protocol: string; transport: string; end: number } | undefined {
+  if (v.startsWith('SIP/2.0/')) {
+    let i = 8;
+    while (i < v.length && isTokenChar(v.charCodeAt(i))) i++;
+    if (i > 8) {
+      const t = v.slice(8, i);
+      return { protocol: 'SIP/2.0', transport: KNOWN_TRANSPORTS.get(t) ?? t.toUpperCase(), end: i };
+    }
+  }
+  const m = SENT_PROTOCOL.exec(v);
+  if (!m) return undefined;
+  return {
+    protocol: `${m[1]}/${m[2]}`.toUpperCase(),
+    transport: m[3]!.toUpperCase(),
+    end: m[0].length,
+  };
+}
+
 /** Parses one Via value; undefined when it is malformed. */
 export function parseVia(value: string): Via | undefined {
   const v = value.trim();
-  const m = SENT_PROTOCOL.exec(v);
-  if (!m) return undefined;
-  let rest = v.slice(m[0].length);
-  if (!/^[ \t]/.test(rest)) return undefined;
-  rest = rest.trimStart();
+  const sp = sentProtocol(v);
+  if (!sp) return undefined;
+  const sep = v.charCodeAt(sp.end);
+  if (sep !== 0x20 && sep !== 0x09) return undefined;
+  const rest = v.slice(sp.end).trimStart();
   // sent-by runs to the first ';' (or whitespace before one) outside brackets.
   let end = 0;
   if (rest.startsWith('[')) end = rest.indexOf(']') + 1;
   while (end < rest.length && rest[end] !== ';' && rest[end] !== ' ' && rest[end] !== '\t') end++;
-  const sentBy = rest.slice(0, end).replace(/[ \t]+/g, '');
+  // Only a bracketed IPv6 reference can hold whitespace here.
+  const rawSentBy = rest.slice(0, end);
+  const sentBy = rest.startsWith('[') ? rawSentBy.replace(/[ \t]+/g, '') : rawSentBy;
   // Whitespace around the ':' of sent-by is legal (RFC 3261 LWS): rejoin "host : port".
   let after = rest.slice(end);
   let hp = parseHostPort(sentBy);
@@ -46,8 +94,8 @@ export function parseVia(value: string): Via | undefined {
   const branch = params.get('branch');
   if (branch === null) return undefined;
   return {
-    protocol: `${m[1]}/${m[2]}`.toUpperCase(),
-    transport: m[3]!.toUpperCase(),
+    protocol: sp.protocol,
+    transport: sp.transport,
     host: hp.host,
     port: hp.port,
     params,
