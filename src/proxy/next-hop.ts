@@ -1,5 +1,6 @@
 import { parseNameAddr } from '../sip/message/name-addr.js';
 import { parseUri, type SipUri } from '../sip/message/sip-uri.js';
+import type { SharedUri } from '../sip/message/sip-message.js';
 import type { GatewayTls } from '../routing/model.js';
 import type { Endpoint, TransportProtocol } from '../sip/transport/types.js';
 
@@ -9,7 +10,7 @@ import type { Endpoint, TransportProtocol } from '../sip/transport/types.js';
  * parameter, sips means TLS (RFC 5630 3.1), the port defaults to 5060, 5061 for
  * TLS). `tls`: the provider's verification settings, for a TLS hop.
  */
-export function uriEndpoint(uri: SipUri, tls?: GatewayTls): Endpoint | undefined {
+export function uriEndpoint(uri: SharedUri, tls?: GatewayTls): Endpoint | undefined {
   if (uri.scheme !== 'sip' && uri.scheme !== 'sips') return undefined;
   if (!uri.host) return undefined;
   const t = uri.params.get('transport');

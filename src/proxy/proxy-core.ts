@@ -1,6 +1,5 @@
 import { createResponse } from '../sip/message/create-response.js';
-import type { SipRequest, SipResponse } from '../sip/message/sip-message.js';
-import { parseUri, type SipUri } from '../sip/message/sip-uri.js';
+import type { SharedUri, SipRequest, SipResponse } from '../sip/message/sip-message.js';
 import { tagOf } from '../sip/message/name-addr.js';
 import type {
   ClientTransaction,
@@ -285,7 +284,7 @@ export class ProxyCore implements TransactionUser {
     // pre-loaded beyond us is not followed (no relaying to a target of the caller's choosing).
     req.remove('route');
     const compiled = this.deps.routes();
-    const uri = parseUri(req.uri);
+    const uri = req.requestUri();
     const number = uri ? dialledNumber(uri) : '';
     const customerHeaderName = compiled.table.settings.customer_header;
     const health = this.deps.health;
@@ -556,7 +555,7 @@ export class ProxyCore implements TransactionUser {
   /** RFC 3261 16.6 step 6/7: the top remaining Route (loose router), else the Request-URI. */
   private nextHop(req: SipRequest): Endpoint | undefined {
     const top = req.first('route');
-    const uri = top !== undefined ? routeUri(top) : parseUri(req.uri);
+    const uri = top !== undefined ? routeUri(top) : req.requestUri();
     return uri ? uriEndpoint(uri) : undefined;
   }
 
@@ -639,7 +638,7 @@ export class ProxyCore implements TransactionUser {
  * The dialled number: the user part of a sip: URI without its parameters, or a
  * tel: number (RFC 3966); visual separators are the route engine's business.
  */
-export function dialledNumber(uri: SipUri): string {
+export function dialledNumber(uri: SharedUri): string {
   const user = uri.user ?? '';
   const semi = user.indexOf(';');
   return semi >= 0 ? user.slice(0, semi) : user;

@@ -1,5 +1,4 @@
 import type { SipRequest } from '../sip/message/sip-message.js';
-import { parseUri } from '../sip/message/sip-uri.js';
 import { parseVia } from '../sip/message/via.js';
 import { requestProblem } from '../sip/message/validate-request.js';
 import { loopHash } from './loop-hash.js';
@@ -29,7 +28,7 @@ export function checkRequest(
   if (problem) return problem;
 
   // 16.3 step 2: URI scheme.
-  const uri = parseUri(req.uri);
+  const uri = req.requestUri();
   if (!uri) return { status: 400, reason: 'Bad Request-URI' };
   if (!SCHEMES.has(uri.scheme)) return { status: 416, reason: 'Unsupported URI Scheme' };
 

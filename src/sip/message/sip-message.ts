@@ -1,5 +1,6 @@
 import { headerKey, UNSPLITTABLE } from './header-names.js';
 import { firstListValue, splitList } from './split-list.js';
+import { parseUri, type SipUri } from './sip-uri.js';
 import { parseVia, type Via } from './via.js';
 
 /**
@@ -35,6 +36,11 @@ export function headerField(name: string, key: string, value: string): HeaderFie
 
 /** A parse kept by the message and handed to every caller: read it, do not change it. */
 export type SharedVia = Readonly<Omit<Via, 'params'>> & {
+  readonly params: ReadonlyMap<string, string | null>;
+};
+
+/** The same for the Request-URI (SipRequest.requestUri()). */
+export type SharedUri = Readonly<Omit<SipUri, 'params'>> & {
   readonly params: ReadonlyMap<string, string | null>;
 };
 
@@ -185,6 +191,9 @@ export abstract class SipMessage {
 
 export class SipRequest extends SipMessage {
   readonly isRequest = true;
+  /** The Request-URI's parse and the text it was read from (requestUri()). */
+  private uriText: string | undefined = undefined;
+  private uriParsed: SharedUri | undefined = undefined;
 
   constructor(
     public method: string,
@@ -193,6 +202,19 @@ export class SipRequest extends SipMessage {
     public version = 'SIP/2.0',
   ) {
     super();
+  }
+
+  /**
+   * The Request-URI, parsed (undefined when malformed). Validation, the proxy's
+   * checks and routing each read it; the parse is kept until uri changes, and
+   * shared like topVia()'s.
+   */
+  requestUri(): SharedUri | undefined {
+    if (this.uriText !== this.uri) {
+      this.uriParsed = parseUri(this.uri);
+      this.uriText = this.uri;
+    }
+    return this.uriParsed;
   }
 
   clone(): SipRequest {

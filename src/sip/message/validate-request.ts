@@ -1,7 +1,6 @@
 import { parseCSeq } from './cseq.js';
 import { parseNameAddr } from './name-addr.js';
 import type { SipRequest, SipResponse } from './sip-message.js';
-import { parseUri } from './sip-uri.js';
 import { parseVia } from './via.js';
 
 export interface RequestProblem {
@@ -43,17 +42,32 @@ const SINGLE: Array<[string, string]> = [
   ['content-length', 'Content-Length'],
 ];
 
+/** The lines requestProblem counts, each with its slot in LINE_COUNTS. */
+const COUNTED = new Map<string, number>();
+for (const [key] of [...MANDATORY, ...SINGLE])
+  if (!COUNTED.has(key)) COUNTED.set(key, COUNTED.size);
+const LINE_COUNTS = new Uint32Array(COUNTED.size);
+
 /**
  * The checks an element makes before acting on a request that parsed (RFC 3261
  * 8.2, 16.3 step 1), each answered with a reason phrase that says what is wrong.
  */
 export function requestProblem(req: SipRequest): RequestProblem | undefined {
   if (req.version !== 'SIP/2.0') return { status: 505, reason: 'Version Not Supported' };
+  // One pass over the lines for the presence and the count checks below (every
+  // request comes through here), instead of a scan of them for each header.
+  LINE_COUNTS.fill(0);
+  for (const h of req.headers) {
+    const slot = COUNTED.get(h.key);
+    if (slot !== undefined) LINE_COUNTS[slot]!++;
+  }
   for (const [key, name] of MANDATORY) {
-    if (!req.has(key)) return { status: 400, reason: `Missing ${name} header` };
+    if (LINE_COUNTS[COUNTED.get(key)!] === 0)
+      return { status: 400, reason: `Missing ${name} header` };
   }
   for (const [key, name] of SINGLE) {
-    if (req.count(key) > 1) return { status: 400, reason: `Multiple ${name} headers` };
+    if (LINE_COUNTS[COUNTED.get(key)!]! > 1)
+      return { status: 400, reason: `Multiple ${name} headers` };
   }
   const cseq = parseCSeq(req.get('cseq')!);
   if (!cseq) return { status: 400, reason: 'Bad CSeq header' };
@@ -69,13 +83,17 @@ export function requestProblem(req: SipRequest): RequestProblem | undefined {
   }
   if (!parseNameAddr(req.get('from')!)) return { status: 400, reason: 'Bad From header' };
   if (!parseNameAddr(req.get('to')!)) return { status: 400, reason: 'Bad To header' };
-  for (const v of req.getAll('via')) {
-    if (!parseVia(v)) return { status: 400, reason: 'Bad Via header' };
+  // The top Via's parse is the message's own, kept for the layers after this one;
+  // when there is one, it is the parse of the first value here.
+  const topParsed = req.topVia() !== undefined;
+  const vias = req.getAll('via');
+  for (let i = topParsed ? 1 : 0; i < vias.length; i++) {
+    if (!parseVia(vias[i]!)) return { status: 400, reason: 'Bad Via header' };
   }
   for (const v of req.getAll('contact')) {
     if (v !== '*' && !parseNameAddr(v)) return { status: 400, reason: 'Bad Contact header' };
   }
-  const uri = parseUri(req.uri);
+  const uri = req.requestUri();
   if (!uri) return { status: 400, reason: 'Bad Request-URI' };
   // RFC 4475 escruri: headers in a Request-URI are not forwarded nor turned into fields.
   if (uri.headers !== undefined) return { status: 400, reason: 'Request-URI with headers' };

@@ -70,3 +70,21 @@ describe('firstListValue', () => {
     ]);
   });
 });
+
+describe('SipRequest.requestUri', () => {
+  it('parses the Request-URI once, and again when it changes', () => {
+    const m = request(['SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-1']);
+    const first = m.requestUri();
+    expect(first).toMatchObject({ scheme: 'sip', user: 'a', host: 'example.com' });
+    expect(m.requestUri()).toBe(first);
+    m.uri = 'sip:+34911234567@198.51.100.10:5070;transport=udp';
+    expect(m.requestUri()).toMatchObject({
+      user: '+34911234567',
+      host: '198.51.100.10',
+      port: 5070,
+    });
+    expect(m.requestUri()?.params.get('transport')).toBe('udp');
+    m.uri = 'not a uri';
+    expect(m.requestUri()).toBeUndefined();
+  });
+});
