@@ -23,6 +23,7 @@ import { loopHash } from './loop-hash.js';
 import { OUR_BRANCH_PREFIX } from './proxy-identity.js';
 import { chooseChallenge, digestAuthorization } from '../sip/message/digest-auth.js';
 import { tagOf } from '../sip/message/name-addr.js';
+import { ownString } from '../sip/message/own-string.js';
 import { shiftCSeq } from './cseq-shift.js';
 
 /** What the failover driver needs from the proxy around it. */
@@ -119,8 +120,12 @@ export class CallContext {
     this.startedAt = deps.clock.now();
     this.startedWall = deps.clock.wallNow();
     this.upstream = server.source;
-    this.callId = request.get('call-id') ?? '';
-    this.fromTag = tagOf(request.get('from') ?? '');
+    // Strings of their own: the answered call's record and its caller tag are held
+    // for the whole call (EstablishedCalls), and a slice of the INVITE would hold
+    // all of its datagram's text with them.
+    this.callId = ownString(request.get('call-id') ?? '');
+    const fromTag = tagOf(request.get('from') ?? '');
+    this.fromTag = fromTag === undefined ? undefined : ownString(fromTag);
     this.cseq = request.get('cseq');
     this.base = this.prepareBase(request);
     // The loop hash covers the request as received: once per call, not per attempt.
