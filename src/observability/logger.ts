@@ -5,23 +5,30 @@ export type { Logger };
 type Boom = ReturnType<typeof pino.destination>;
 
 /**
- * Collects the log lines written during one event-loop turn and hands them to the
- * file descriptor as one write on the next turn (setImmediate). A call record then
- * costs the call path its JSON and an array push; the write(2), on libuv's thread
- * pool, happens once per turn instead of once per line.
+ * How long log lines are collected before they go to the destination as one
+ * write (ms). Each write is handed to libuv's thread pool, which wakes a thread
+ * and then the loop again: written once per loop turn, at 1,000 calls/s with
+ * two workers, that was about 700 writes, 2,500 futex calls and 1,800 eventfd
+ * reads a second per worker; collected for 20 ms, 40 writes (BENCHMARKS.md,
+ * issue 14). A line reaches the log at most this much later.
  */
-class TurnBatchedStream implements DestinationStream {
+const BATCH_MS = 20;
+
+/**
+ * Collects the log lines written within BATCH_MS and hands them to the file
+ * descriptor as one write. A call record then costs the call path its JSON and
+ * an array push; the write(2), on libuv's thread pool, happens once per batch
+ * instead of once per line.
+ */
+class BatchedStream implements DestinationStream {
   private pending: string[] = [];
-  private scheduled = false;
+  private timer?: NodeJS.Timeout;
 
   constructor(private readonly out: Boom) {}
 
   write(line: string): void {
     this.pending.push(line);
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(this.drain);
-    }
+    this.timer ??= setTimeout(this.drain, BATCH_MS);
   }
 
   /** Hands everything collected so far to the destination (asynchronous write). */
@@ -37,7 +44,8 @@ class TurnBatchedStream implements DestinationStream {
   }
 
   private readonly drain = (): void => {
-    this.scheduled = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.pending.length === 0) return;
     const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
     this.pending = [];
@@ -54,19 +62,19 @@ export interface LoggerOptions {
 
 /**
  * The process logger: pino JSON on stdout. Asynchronous destination, and lines
- * batched per event-loop turn, so that logging stays off the call path.
+ * batched for BATCH_MS, so that logging stays off the call path.
  * Secrets (tokens, passwords) are redacted wherever they appear in logged objects.
  */
 export function createLogger(level: string, opts: LoggerOptions = {}): Logger {
   const sync = opts.sync ?? false;
   // minLength 0: the destination writes whatever it is given at once (async unless sync).
   const destination = pino.destination({ dest: opts.destination ?? 1, sync, minLength: 0 });
-  const stream = sync ? destination : new TurnBatchedStream(destination);
+  const stream = sync ? destination : new BatchedStream(destination);
   if (!sync) {
     // What is still collected when the process exits is written synchronously.
     process.on('exit', () => {
       try {
-        (stream as TurnBatchedStream).flushSync();
+        (stream as BatchedStream).flushSync();
       } catch {
         // The descriptor may already be closed: nothing more can be written.
       }

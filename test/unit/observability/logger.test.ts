@@ -46,3 +46,21 @@ describe('call record logger', () => {
     );
   });
 });
+
+describe('asynchronous logger', () => {
+  it('writes the lines of a moment together, in order, without being flushed', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'log-')), 'out.log');
+    const log = createLogger('info', { destination: file });
+    for (let i = 0; i < 3; i++) log.info({ i }, 'line');
+    // Collected, not yet handed to the file.
+    expect(readFileSync(file, 'utf8')).toBe('');
+    const deadline = Date.now() + 2000;
+    let lines: string[] = [];
+    while (Date.now() < deadline) {
+      lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+      if (lines.length === 3) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(lines.map((l) => (JSON.parse(l) as { i: number }).i)).toEqual([0, 1, 2]);
+  });
+});
