@@ -1,4 +1,5 @@
 import { headerKey } from './header-names.js';
+import { ownString } from './own-string.js';
 import { headerField, SipRequest, SipResponse, type HeaderField } from './sip-message.js';
 
 export type ParseResult =
@@ -27,6 +28,57 @@ const VERSION = /^SIP\/\d+\.\d+$/i;
  */
 const TOKEN_KEYS = new Map<string, string>();
 const TOKEN_KEYS_MAX = 2048;
+
+/** A header name as spelt on the wire, checked, with its key. */
+interface SeenName {
+  readonly name: string;
+  readonly key: string;
+  readonly first: number;
+}
+/**
+ * The same names again, by length, matched in the datagram's text where they
+ * stand: a name of its own sliced out of each header line was a string to
+ * allocate and hash, about ten a datagram. A few spellings a length are plenty
+ * (To and Via, From and CSeq, Call-ID and Contact); others take the TOKEN_KEYS way.
+ */
+const SEEN_BY_LENGTH: SeenName[][] = Array.from({ length: 24 }, () => []);
+const SEEN_PER_LENGTH = 8;
+
+function seenName(text: string, at: number, length: number): SeenName | undefined {
+  const list = SEEN_BY_LENGTH[length];
+  if (list === undefined) return undefined;
+  const first = text.charCodeAt(at);
+  for (const n of list) if (n.first === first && text.startsWith(n.name, at)) return n;
+  return undefined;
+}
+
+function learnName(name: string, key: string): void {
+  const list = SEEN_BY_LENGTH[name.length];
+  if (list && list.length < SEEN_PER_LENGTH) list.push({ name, key, first: name.charCodeAt(0) });
+}
+
+// The spellings of RFC 3261's examples come first, whatever a peer sends before them.
+for (const name of [
+  'Via',
+  'From',
+  'To',
+  'Call-ID',
+  'CSeq',
+  'Contact',
+  'Max-Forwards',
+  'Content-Length',
+  'Content-Type',
+  'Record-Route',
+  'Route',
+  'v',
+  'f',
+  't',
+  'i',
+  'm',
+  'l',
+  'c',
+])
+  learnName(name, headerKey(name));
 
 /** Where the header section ends: the index of the empty line and the body's start. */
 export function findHeaderEnd(
@@ -97,11 +149,14 @@ function parse(data: Buffer, maxSize: number): ParseResult {
   let message: SipRequest | SipResponse;
   let startError: string | undefined;
   if (startLine.startsWith('SIP/')) {
-    const m = /^(SIP\/\d+\.\d+) (\d{3}) (.*)$/i.exec(startLine);
-    if (!m) return { ok: false, error: 'Bad Status-Line' };
-    const status = Number(m[2]);
+    const code = sip20Status(startLine);
+    const m = code < 0 ? STATUS_LINE.exec(startLine) : null;
+    if (code < 0 && !m) return { ok: false, error: 'Bad Status-Line' };
+    const status = m ? Number(m[2]) : code;
     if (status < 100 || status > 699) return { ok: false, error: 'Bad Status-Code' };
-    message = new SipResponse(status, m[3]!, m[1]!.toUpperCase());
+    message = m
+      ? new SipResponse(status, m[3]!, m[1]!.toUpperCase())
+      : new SipResponse(status, startLine.slice(12), 'SIP/2.0');
   } else {
     const parts = startLine.split(' ');
     if (parts.length !== 3 || !TOKEN.test(parts[0]!) || !VERSION.test(parts[2]!)) {
@@ -148,6 +203,11 @@ function parse(data: Buffer, maxSize: number): ParseResult {
     const colon = text.indexOf(':', ls);
     let nameEnd = colon < 0 || colon >= le ? ls - 1 : colon;
     while (nameEnd > ls && (text[nameEnd - 1] === ' ' || text[nameEnd - 1] === '\t')) nameEnd--;
+    const seen = nameEnd > ls ? seenName(text, ls, nameEnd - ls) : undefined;
+    if (seen) {
+      headers.push(headerField(seen.name, seen.key, trimmed(text, colon + 1, le)));
+      continue;
+    }
     const name = nameEnd > ls ? text.slice(ls, nameEnd) : '';
     let key = TOKEN_KEYS.get(name);
     if (key === undefined) {
@@ -157,6 +217,8 @@ function parse(data: Buffer, maxSize: number): ParseResult {
       }
       key = headerKey(name);
       if (TOKEN_KEYS.size < TOKEN_KEYS_MAX) TOKEN_KEYS.set(name, key);
+      // A name of its own, not a slice holding this datagram's text.
+      learnName(ownString(name), key);
     }
     headers.push(headerField(name, key, trimmed(text, colon + 1, le)));
   }
@@ -187,6 +249,24 @@ function parse(data: Buffer, maxSize: number): ParseResult {
     if (cl > 0) message.body = data.subarray(bodyAt, bodyAt + cl);
   }
   return { ok: true, message };
+}
+
+const STATUS_LINE = /^(SIP\/\d+\.\d+) (\d{3}) (.*)$/i;
+
+/**
+ * The status code of a "SIP/2.0 NNN reason" line that STATUS_LINE would read the
+ * same way (no CR in the reason, which its "." refuses), or -1: every response
+ * but an odd one is read without the expression's match and its three strings.
+ */
+function sip20Status(line: string): number {
+  if (line.length < 12 || !line.startsWith('SIP/2.0 ') || line.charCodeAt(11) !== 0x20) return -1;
+  let code = 0;
+  for (let i = 8; i < 11; i++) {
+    const d = line.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    code = code * 10 + d;
+  }
+  return line.includes('\r', 12) ? -1 : code;
 }
 
 /** Where the line from `ls` to the LF at `nl` ends, its CR left out. */
