@@ -7,9 +7,9 @@ type Boom = ReturnType<typeof pino.destination>;
 /**
  * How long log lines are collected before they go to the destination as one
  * write (ms). Each write is handed to libuv's thread pool, which wakes a thread
- * and then the loop again: written once per loop turn, at 1,000 calls/s with
- * two workers, that was about 700 writes, 2,500 futex calls and 1,800 eventfd
- * reads a second per worker; collected for 20 ms, 40 writes (BENCHMARKS.md,
+ * and then the loop again: written once per loop turn, two workers at 1,000
+ * calls/s made about 950 writes, 2,500 futex calls and 1,800 reads a second
+ * between them; collected for 20 ms, about 180, 900 and 400 (BENCHMARKS.md,
  * issue 14). A line reaches the log at most this much later.
  */
 const BATCH_MS = 20;
