@@ -4,8 +4,8 @@
 //   npm run build && node bench/calls.mjs [--mode failover|direct]
 //       [--steps 200,500,1000,1500,2000,2500,3000] [--step-seconds 10]
 //       [--only trunkroute|kamailio] [--json FILE] [--cpu-prof DIR]
-//       [--kamailio-children 2] [--workers 1] [--keep-going] [--node-args='--flag ...'] [--dist DIR]
-//       [--warmup-seconds 5]
+//       [--kamailio-children 2] [--kamailio-shm qm|fm|tlsf] [--workers 1] [--keep-going]
+//       [--node-args='--flag ...'] [--dist DIR] [--warmup-seconds 5]
 //   node bench/calls.mjs --memory 20000 [--memory-rate 500]   (memory per call, trunkroute)
 //
 // failover: providers A=503, B=404, C=200; every call is tried on A, B, then C.
@@ -48,6 +48,10 @@ const { values: opt } = parseArgs({
     // Another build of trunkroute (a dist/ directory), to compare two versions A/B.
     dist: { type: 'string', default: join(root, 'dist') },
     'kamailio-children': { type: 'string', default: '2' },
+    // Kamailio's shared-memory manager (its -x). Unset: the package's own default,
+    // which in Debian's build spent half of Kamailio's CPU in qm_malloc; tlsf cost
+    // a third of that per call (BENCHMARKS.md, issue 14).
+    'kamailio-shm': { type: 'string' },
     // trunkroute's workers.count; more than 1 also starts a redis-server (docs/workers.md).
     workers: { type: 'string', default: '1' },
     'keep-going': { type: 'boolean', default: false },
@@ -199,7 +203,10 @@ async function startKamailio(ports) {
   // -E: log to stderr. Shared memory sized for the transactions of the highest step.
   const child = startProcess(
     'kamailio',
-    ['-DD', '-E', '-f', cfg, '-m', '512', '-M', '16', '-Y', dir, '-P', join(dir, 'pid')],
+    [
+      ...['-DD', '-E', '-f', cfg, '-m', '512', '-M', '16', '-Y', dir, '-P', join(dir, 'pid')],
+      ...(opt['kamailio-shm'] ? ['-x', opt['kamailio-shm']] : []),
+    ],
     { cwd: dir },
   );
   let stderr = '';
@@ -419,7 +426,10 @@ async function runSteps() {
   const load0 = loadavg()[0];
   console.log(
     `bench/calls: mode ${mode}, ${stepSeconds} s per step, systems: ${systems.join(', ')}` +
-      (systems.includes('kamailio') ? ` (kamailio children=${opt['kamailio-children']})` : ''),
+      (systems.includes('kamailio')
+        ? ` (kamailio children=${opt['kamailio-children']}` +
+          `${opt['kamailio-shm'] ? `, shm manager ${opt['kamailio-shm']}` : ''})`
+        : ''),
   );
   console.log(TABLE_HEAD.join('\n'));
   const rows = [];
@@ -473,6 +483,7 @@ async function runSteps() {
     mode,
     stepSeconds,
     kamailioChildren: Number(opt['kamailio-children']),
+    kamailioShm: opt['kamailio-shm'] ?? 'default',
     rows,
     sustained,
     ratio,
