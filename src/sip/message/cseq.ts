@@ -1,7 +1,4 @@
-/** RFC 3261 25.1 token characters, by code (latin1 text: codes over 127 are none). */
-const TOKEN_CHAR = new Uint8Array(256);
-for (const c of "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.!%*_+`'~-")
-  TOKEN_CHAR[c.charCodeAt(0)] = 1;
+import { isTokenChar } from './token-char.js';
 
 function isBlank(c: number): boolean {
   return c === 0x20 || c === 0x09;
@@ -25,7 +22,7 @@ export function parseCSeq(value: string): { seq: number; method: string } | unde
   while (i < n && isBlank(value.charCodeAt(i))) i++;
   if (i === gap) return undefined;
   const from = i;
-  while (i < n && TOKEN_CHAR[value.charCodeAt(i)] === 1) i++;
+  while (i < n && isTokenChar(value.charCodeAt(i))) i++;
   const to = i;
   if (to === from) return undefined;
   while (i < n && isBlank(value.charCodeAt(i))) i++;

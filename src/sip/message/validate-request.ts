@@ -47,6 +47,8 @@ const COUNTED = new Map<string, number>();
 for (const [key] of [...MANDATORY, ...SINGLE])
   if (!COUNTED.has(key)) COUNTED.set(key, COUNTED.size);
 const LINE_COUNTS = new Uint32Array(COUNTED.size);
+const MANDATORY_SLOTS = MANDATORY.map(([key, name]) => [COUNTED.get(key)!, name] as const);
+const SINGLE_SLOTS = SINGLE.map(([key, name]) => [COUNTED.get(key)!, name] as const);
 
 /**
  * The checks an element makes before acting on a request that parsed (RFC 3261
@@ -61,13 +63,11 @@ export function requestProblem(req: SipRequest): RequestProblem | undefined {
     const slot = COUNTED.get(h.key);
     if (slot !== undefined) LINE_COUNTS[slot]!++;
   }
-  for (const [key, name] of MANDATORY) {
-    if (LINE_COUNTS[COUNTED.get(key)!] === 0)
-      return { status: 400, reason: `Missing ${name} header` };
+  for (const [slot, name] of MANDATORY_SLOTS) {
+    if (LINE_COUNTS[slot] === 0) return { status: 400, reason: `Missing ${name} header` };
   }
-  for (const [key, name] of SINGLE) {
-    if (LINE_COUNTS[COUNTED.get(key)!]! > 1)
-      return { status: 400, reason: `Multiple ${name} headers` };
+  for (const [slot, name] of SINGLE_SLOTS) {
+    if (LINE_COUNTS[slot]! > 1) return { status: 400, reason: `Multiple ${name} headers` };
   }
   const cseq = parseCSeq(req.get('cseq')!);
   if (!cseq) return { status: 400, reason: 'Bad CSeq header' };

@@ -1,5 +1,6 @@
 import { formatHost, parseHostPort } from './host-port.js';
 import { formatParams, parseParams } from './params.js';
+import { isTokenChar } from './token-char.js';
 
 /** One Via value (RFC 3261 20.42). */
 export interface Via {
@@ -19,25 +20,6 @@ const SENT_PROTOCOL =
 
 /** The transports as most Vias spell them: the same strings, not new upper-cased copies. */
 const KNOWN_TRANSPORTS = new Map(['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'].map((t) => [t, t]));
-
-/** A token character (RFC 3261 25.1), as in SENT_PROTOCOL. */
-function isTokenChar(c: number): boolean {
-  return (
-    (c >= 0x61 && c <= 0x7a) || // a-z
-    (c >= 0x41 && c <= 0x5a) || // A-Z
-    (c >= 0x30 && c <= 0x39) || // 0-9
-    c === 0x2e || // .
-    c === 0x21 || // !
-    c === 0x25 || // %
-    c === 0x2a || // *
-    c === 0x5f || // _
-    c === 0x2b || // +
-    c === 0x60 || // `
-    c === 0x27 || // '
-    c === 0x7e || // ~
-    c === 0x2d // -
-  );
-}
 
 /**
  * sent-protocol (RFC 3261 20.42): protocol and transport in upper case, and
