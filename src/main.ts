@@ -21,6 +21,7 @@ import { RedisBreakerSync } from './health/redis-breaker-sync.js';
 import { optionsProbe } from './proxy/options-probe.js';
 import { OverloadGuard } from './proxy/overload-guard.js';
 import { LoadShedder } from './proxy/load-shedder.js';
+import { shedTag } from './proxy/shed-tag.js';
 import { Metrics } from './observability/metrics.js';
 import { CallRecordStream } from './observability/call-record-stream.js';
 import { SelfLoad } from './health/self-load.js';
@@ -54,6 +55,8 @@ export async function startServer(
   await store.start();
   // Settings stated for the server are shared out among its workers.
   const share = (n: number): number => (worker && n > 0 ? Math.ceil(n / worker.count) : n);
+  // The To tag of shed INVITEs' 503s: their ACKs are absorbed unread.
+  const overloadTag = shedTag(worker?.key);
 
   const transport = new TransportLayer(config.sip.listen.map(parseListen), {
     maxMessageSize: config.sip.max_message_size,
@@ -70,6 +73,7 @@ export async function startServer(
     tlsCaFile: config.sip.tls.ca_file || undefined,
     tlsReloadIntervalMs: config.sip.tls.reload_interval_ms,
     worker,
+    shedTag: overloadTag,
     requestPort: requestPort(config, worker?.index),
     // A handler defect caught at the transport boundary is an error, not debug noise.
     log: (event, detail) => {
@@ -215,6 +219,7 @@ export async function startServer(
       maxForwards: config.proxy.max_forwards,
       supportedExtensions: config.proxy.supported_extensions,
       recordRoute: config.proxy.record_route,
+      shedTag: overloadTag,
       ringTimeoutMs: config.proxy.ring_timeout_ms,
       maxCallMs: config.health.max_call_ms,
       // At least one: a cap of 0 would write every answered call at once as a timeout.

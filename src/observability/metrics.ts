@@ -8,6 +8,7 @@ export interface MetricSources {
     sent: number;
     droppedMalformed: number;
     relayedToWorker: number;
+    absorbedShedAcks: number;
   };
   activeCalls?: () => Array<{ provider: string; calls: number }>;
   gateways?: () => Array<{ gateway: string; provider: string; breaker: string; probe_up: boolean }>;
@@ -279,13 +280,14 @@ export class Metrics {
       registers,
       'counter',
       'trunkroute_sip_messages_total',
-      'SIP messages received, sent, dropped as malformed (received ones that could not be parsed), and relayed to the worker that owns their call (workers.count > 1).',
+      'SIP messages received, sent, dropped as malformed (received ones that could not be parsed), relayed to the worker that owns their call (workers.count > 1), and absorbed unparsed (the ACKs of the 503s sent to shed INVITEs).',
       ['direction'],
       split(sources.sipCounters, 'direction', {
         received: (c) => c.received,
         sent: (c) => c.sent,
         malformed: (c) => c.droppedMalformed,
         relayed: (c) => c.relayedToWorker,
+        absorbed: (c) => c.absorbedShedAcks,
       }),
     );
   }

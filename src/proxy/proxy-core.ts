@@ -38,6 +38,8 @@ export interface ProxySettings {
   maxForwards: number;
   supportedExtensions: readonly string[];
   recordRoute: boolean;
+  /** The To tag of the overload guard's stateless 503s (shed-tag.ts); unset: a tag as any other. */
+  shedTag?: string;
   ringTimeoutMs: number;
   /** An answered call whose BYE never comes is ended this long after its answer (health.max_call_ms). */
   maxCallMs?: number;
@@ -616,7 +618,7 @@ export class ProxyCore implements TransactionUser {
       overload === 'source_rate'
         ? 'Service Unavailable: too many calls from this source'
         : 'Service Unavailable: overloaded',
-      this.tag(),
+      this.deps.settings.shedTag ?? this.tag(),
     );
     res.append('Retry-After', '1');
     this.rejectStateless(transaction, res);

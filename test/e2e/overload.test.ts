@@ -95,6 +95,12 @@ describe('overload (real SIPp)', () => {
     // The shed INVITEs never reached the provider, nor their ACKs: every call the
     // provider saw completed, and each of the 400 was either connected or shed once.
     expect(connected + shed).toBe(400);
+    // And each 503's ACK was absorbed as it was read, unparsed (one each, more if
+    // a retransmitted INVITE got its 503 again).
+    await waitFor(
+      async () => (await metric(tr, 'trunkroute_sip_messages_total{direction="absorbed"}')) >= shed,
+      10_000,
+    );
     expect(tr.records().every((r) => r.outcome === 'connected')).toBe(true);
 
     // Quiet again: the admitted share climbs back to 1, and the next call is taken.
@@ -125,11 +131,13 @@ describe('a retransmitted INVITE that was turned away', () => {
     await new Promise<void>((r) => caller.bind(0, '127.0.0.1', () => r()));
     const port = caller.address().port;
     const answers = new Map<string, string[]>();
+    const lastTo = new Map<string, string>();
     const waiters: Array<() => void> = [];
     caller.on('message', (m) => {
       const text = m.toString('latin1');
       const branch = /branch=([^;\r\n]+)/.exec(text)?.[1] ?? '';
       answers.set(branch, [...(answers.get(branch) ?? []), text.split('\r\n', 1)[0] ?? '']);
+      lastTo.set(branch, /^To:[^\r\n]*/im.exec(text)?.[0] ?? '');
       waiters.splice(0).forEach((w) => w());
     });
     const invite = (branch: string): Buffer =>
@@ -164,6 +172,21 @@ describe('a retransmitted INVITE that was turned away', () => {
         'SIP/2.0 503 Service Unavailable: too many calls from this source',
       );
       await nth('z9hG4bK-first', 1);
+      // The caller's ACK of that 503 (RFC 3261 17.1.1.3: the INVITE's branch, the
+      // 503's To) is absorbed as it is read, not parsed or routed.
+      await send(
+        Buffer.from(
+          `ACK sip:${DIALLED}@127.0.0.1:${tr.sipPort} SIP/2.0\r\n` +
+            `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-second\r\n` +
+            `From: <sip:caller@127.0.0.1>;tag=z9hG4bK-second\r\n${lastTo.get('z9hG4bK-second')}\r\n` +
+            `Call-ID: z9hG4bK-second@test\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+          'latin1',
+        ),
+      );
+      await waitFor(
+        async () => (await metric(tr, 'trunkroute_sip_messages_total{direction="absorbed"}')) === 1,
+        10_000,
+      );
       // A second and a half later the bucket has a token again; the caller's
       // retransmission of the second INVITE (sent before our 503 reached it) is
       // the same call, and gets the same answer, not a route.

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { createServer, connect, isIP, type Server, type Socket } from 'node:net';
 import {
   checkServerIdentity,
@@ -21,6 +20,8 @@ import type { Endpoint, Inbound, SipTransport, TransportProtocol } from './types
 import { CaFileCache, loadServerContext, watchFiles, type TlsServerFiles } from './tls-files.js';
 import { callIdOwner } from './call-id-owner.js';
 import { WorkerLink } from './worker-link.js';
+import { literalLookup } from './literal-lookup.js';
+import { isAckForTag } from './ack-for-tag.js';
 import { QueueDelays, QueueProbe } from './queue-probe.js';
 
 export interface ListenSpec {
@@ -60,6 +61,12 @@ export interface TransportOptions {
    */
   worker?: { index: number; count: number; key: string };
   /**
+   * The To tag of the stateless 503s the load shedder sends (proxy-core.ts): an
+   * ACK that carries it is absorbed as it is read from a listener, before it is
+   * parsed or relayed to another worker (ack-for-tag.ts).
+   */
+  shedTag?: string;
+  /**
    * Set: requests we send over UDP leave from a socket of their own on each UDP
    * listener's address, bound to this port (0 = chosen by the system). Its
    * responses, and the in-dialog requests our Record-Route sends there, then
@@ -88,6 +95,8 @@ export interface TransportCounters {
   tcpConnections: number;
   /** Datagrams read here and relayed to the worker owning their Call-ID. */
   relayedToWorker: number;
+  /** ACKs of shed INVITEs' 503s, dropped unparsed (TransportOptions.shedTag). */
+  absorbedShedAcks: number;
 }
 
 interface Connection {
@@ -105,8 +114,6 @@ interface Connection {
 const keyOf = (protocol: TransportProtocol, address: string, port: number): string =>
   `${protocol}|${address}|${port}`;
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
-
 /**
  * The connection id of a datagram that came to a worker's own UDP socket rather
  * than the shared listener: its responses are sent from the same socket.
@@ -115,21 +122,6 @@ const OWN_UDP_SOCKET = 'udp:own';
 
 /** Queue delays of the request sockets are kept under this plus the listener's index. */
 const REQUEST_SOCKET_PROBE = 1000;
-
-/** dgram's lookup hook: IP literals (all we send to) resolve synchronously; names go to DNS. */
-function literalLookup(
-  host: string,
-  options: number | LookupOneOptions,
-  callback: LookupCallback,
-): void {
-  const family = isIP(host);
-  if (family !== 0) {
-    callback(null, host, family);
-    return;
-  }
-  const opts: LookupOneOptions = typeof options === 'number' ? { family: options } : options;
-  dnsLookup(host, opts, callback);
-}
 
 /**
  * RFC 3261 §18 over UDP, TCP and TLS (26.2), IPv4 and IPv6: parses what arrives, stamps
@@ -144,6 +136,7 @@ export class TransportLayer implements SipTransport {
     badRequestsAnswered: 0,
     tcpConnections: 0,
     relayedToWorker: 0,
+    absorbedShedAcks: 0,
   };
   private handler?: (inbound: Inbound) => void;
   private readonly udp: Array<{ socket: UdpSocket; local: Endpoint; family: 4 | 6 }> = [];
@@ -152,6 +145,7 @@ export class TransportLayer implements SipTransport {
   private link?: WorkerLink;
   /** Measures the UDP sockets' queue delay for the load shedder (queue-probe.ts). */
   private readonly probe: QueueProbe;
+  private readonly shedTag?: Buffer;
   private readonly delays = new QueueDelays();
   /** tcp: and tls: listeners; a TLS server is a net.Server whose sockets are TLS. */
   private readonly tcp: Array<{ server: Server | TlsServer; local: Endpoint; family: 4 | 6 }> = [];
@@ -172,6 +166,7 @@ export class TransportLayer implements SipTransport {
     this.maxSize = opts.maxMessageSize ?? 65536;
     this.caFiles = new CaFileCache(opts.tlsReloadIntervalMs ?? 1000);
     this.log = opts.log ?? (() => {});
+    if (opts.shedTag) this.shedTag = Buffer.from(opts.shedTag, 'latin1');
     // Workers share the key, so a probe read by a sibling is known as ours.
     this.probe = new QueueProbe(
       opts.worker?.key ?? randomBytes(16).toString('hex'),
@@ -194,9 +189,14 @@ export class TransportLayer implements SipTransport {
           port: socket.address().port,
         };
         const worker = this.opts.worker;
+        const shedTag = this.shedTag;
         socket.on('message', (data, rinfo) => {
           if (QueueProbe.isProbe(data)) {
             this.onProbe(data, rinfo, listener);
+            return;
+          }
+          if (shedTag && isAckForTag(data, shedTag)) {
+            this.counters.absorbedShedAcks++;
             return;
           }
           if (worker) {

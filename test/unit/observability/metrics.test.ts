@@ -38,7 +38,13 @@ function sample(text: string, name: string, labels: string): number | undefined 
 describe('Metrics', () => {
   it('counts calls, attempts by class and failovers by reason when setup ends', async () => {
     const m = new Metrics({
-      sipCounters: () => ({ received: 10, sent: 12, droppedMalformed: 2, relayedToWorker: 3 }),
+      sipCounters: () => ({
+        received: 10,
+        sent: 12,
+        droppedMalformed: 2,
+        relayedToWorker: 3,
+        absorbedShedAcks: 4,
+      }),
       activeCalls: () => [{ provider: 'b', calls: 3 }],
       gateways: () => [
         { gateway: 'udp:127.0.0.1:5071', provider: 'a', breaker: 'open', probe_up: false },
@@ -91,6 +97,7 @@ describe('Metrics', () => {
     expect(sample(text, 'trunkroute_route_table_reloads_total', 'outcome="refused"')).toBe(1);
     expect(sample(text, 'trunkroute_sip_messages_total', 'direction="malformed"')).toBe(2);
     expect(sample(text, 'trunkroute_sip_messages_total', 'direction="relayed"')).toBe(3);
+    expect(sample(text, 'trunkroute_sip_messages_total', 'direction="absorbed"')).toBe(4);
   });
 
   it('ASR and ACD per provider from the written records: seizures, answers, billable seconds', async () => {

@@ -55,6 +55,25 @@ describe('TransportLayer', () => {
     );
   });
 
+  it("UDP: the ACK of a shed INVITE's 503 is absorbed unparsed and counted; any other ACK is handed up", async () => {
+    const { t, got } = await startedUdpLayer(layers, { shedTag: 'sfeedc0ffee12' });
+    const port = t.localEndpoint('udp')!.port;
+    const sock = createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const ack = (tag: string): string =>
+      `ACK sip:123@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1;branch=z9hG4bK-${tag}\r\n` +
+      `From: <sip:a@example.com>;tag=1\r\nTo: <sip:123@127.0.0.1>;tag=${tag}\r\n` +
+      `Call-ID: ${tag}\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n`;
+    sock.send(ack('sfeedc0ffee12'), port, '127.0.0.1');
+    sock.send(ack('provider-486'), port, '127.0.0.1');
+    await until(() => got.length === 1 && t.counters.absorbedShedAcks === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    sock.close();
+    expect(t.counters.absorbedShedAcks).toBe(1);
+    expect(got.map((i) => i.message.get('call-id'))).toEqual(['provider-486']);
+    expect(t.counters.droppedMalformed).toBe(0);
+  });
+
   it('UDP: an unparseable request gets a stateless 400 saying why; garbage is dropped and counted', async () => {
     const { t, got, port } = await layer();
     const sock = createSocket('udp4');
