@@ -99,11 +99,26 @@ export async function startServer(
     process.send(hello);
   }
 
+  // Each worker measures and sheds on its own event loop.
+  const shedder = new LoadShedder(
+    {
+      targetUtilization: config.proxy.shed_utilization,
+      sampleMs: config.proxy.shed_sample_ms,
+      overloadedAfterMs: config.proxy.shed_after_ms,
+      queueDelayMs: config.proxy.shed_queue_delay_ms,
+    },
+    undefined,
+    undefined,
+    { probe: () => transport.probeQueues(), delayMs: (age) => transport.queueDelayMs(age) },
+  );
+  shedder.start();
   const transactions = new TransactionLayer({
     transport,
     clock: systemClock,
     timers: { T1: config.sip.t1_ms, T2: config.sip.t2_ms, T4: config.sip.t4_ms },
     maxServerTransactions: share(config.sip.max_server_transactions),
+    // RFC 3261 17.2.1's 200 ms count from the INVITE's arrival (docs/proxy.md, Overload).
+    queuedMs: () => shedder.queueDelayMs,
     log: (event, detail) => log.debug(detail, event),
   });
   const identity = new ProxyIdentity(
@@ -139,19 +154,6 @@ export async function startServer(
     : undefined;
   const selfLoad = new SelfLoad(config.health.self_busy_utilization);
   selfLoad.start();
-  // Each worker measures and sheds on its own event loop.
-  const shedder = new LoadShedder(
-    {
-      targetUtilization: config.proxy.shed_utilization,
-      sampleMs: config.proxy.shed_sample_ms,
-      overloadedAfterMs: config.proxy.shed_after_ms,
-      queueDelayMs: config.proxy.shed_queue_delay_ms,
-    },
-    undefined,
-    undefined,
-    { probe: () => transport.probeQueues(), delayMs: (age) => transport.queueDelayMs(age) },
-  );
-  shedder.start();
   health = new HealthMonitor({
     selfBusy: (ms) => selfLoad.busyWithin(ms),
     clock: systemClock,

@@ -38,6 +38,11 @@ const GENTLE_CUT = 0.05;
  * without waiting out the onset.
  */
 const SEVERE_QUEUE = 4;
+/**
+ * ...but never later than this (ms): half of T1, so that a larger
+ * proxy.shed_queue_delay_ms still cuts before callers and providers retransmit.
+ */
+const SEVERE_QUEUE_MS = 250;
 /** With the queue drained, the most the share grows in one sample. */
 const MAX_GROWTH = 1.25;
 
@@ -285,7 +290,7 @@ export class LoadShedder {
     const overloaded =
       raw > target &&
       q >= limit &&
-      (this.queuedFor >= 2 * this.settings.sampleMs || q >= SEVERE_QUEUE * limit);
+      (this.queuedFor >= 2 * this.settings.sampleMs || q >= this.severeMs(limit));
     if (overloaded) {
       if (counts.callShare < MIN_CALL_SHARE) return;
       // A queue that shrinks drains by itself: cutting on while it does (the
@@ -310,7 +315,12 @@ export class LoadShedder {
 
   /** A reading older than this is no reading: its probe was lost, or is still queued. */
   private freshMs(limit: number): number {
-    return Math.max(3 * this.settings.sampleMs, SEVERE_QUEUE * limit);
+    return Math.max(3 * this.settings.sampleMs, this.severeMs(limit));
+  }
+
+  /** A queue this long is an overload at once (SEVERE_QUEUE, SEVERE_QUEUE_MS). */
+  private severeMs(limit: number): number {
+    return Math.max(limit, Math.min(SEVERE_QUEUE * limit, SEVERE_QUEUE_MS));
   }
 
   /** Whether the next new INVITE is admitted. */
@@ -373,6 +383,14 @@ export class LoadShedder {
   /** The share of new INVITEs admitted now (1: no shedding). */
   get admittedShare(): number {
     return this.share;
+  }
+
+  /**
+   * The wait in our sockets' queues at the last sample (ms; 0 without a
+   * reading): about how long a datagram read now waited before its reading.
+   */
+  get queueDelayMs(): number {
+    return this.lastQueue ?? 0;
   }
 
   /** The event-loop utilization of the last sample, capped by the main thread's CPU time. */

@@ -8,6 +8,9 @@ import type { TimerHandle } from '../../util/clock.js';
 import type { TransactionContext } from './transaction-context.js';
 import type { ServerTransaction } from './types.js';
 
+/** RFC 3261 17.2.1: the TU's time to answer before the transaction sends 100 Trying. */
+const TRYING_AFTER_MS = 200;
+
 type State = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';
 
 /** RFC 3261 17.2.1: the INVITE server transaction. */
@@ -37,8 +40,10 @@ export class InviteServerTransaction implements ServerTransaction {
   ) {
     this.interval = ctx.timers.T1;
     this.req = req;
-    // RFC 3261 17.2.1: 100 Trying if the TU has not answered within 200 ms.
-    this.timer100 = ctx.clock.setTimer(200, () => {
+    // RFC 3261 17.2.1: 100 Trying if the TU has not answered within 200 ms of
+    // the INVITE's arrival; the time it waited in our socket queue has passed.
+    const trying = Math.max(0, TRYING_AFTER_MS - ctx.queuedMs());
+    this.timer100 = ctx.clock.setTimer(trying, () => {
       if (this.state === 'proceeding' && !this.last)
         this.respond(createResponse(this.request, 100, 'Trying'));
     });

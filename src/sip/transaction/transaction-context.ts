@@ -9,6 +9,8 @@ export interface TransactionContext {
   timers: TimerValues;
   send(message: SipMessage, destination: Endpoint, connectionId?: string): Promise<void>;
   reliable(destination: Endpoint): boolean;
+  /** How long a request read now has likely waited in our socket queues (ms; 0 when unknown). */
+  queuedMs(): number;
   /** Starts a CANCEL's own non-INVITE client transaction (RFC 3261 9.1). */
   sendCancel(
     cancel: SipRequest,

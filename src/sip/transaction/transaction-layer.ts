@@ -35,6 +35,14 @@ export interface TransactionLayerOptions {
    * transaction up to the hard bound. 0 = no cap.
    */
   maxServerTransactions?: number;
+  /**
+   * How long a request read now has likely waited in our socket queues (ms),
+   * as the load shedder's queue probe last measured it. RFC 3261 17.2.1's
+   * 200 ms before a 100 Trying then count from the INVITE's arrival, not from
+   * its reading: a caller whose INVITE queued 400 ms would otherwise hear
+   * nothing before its own 500-ms retransmission. None: from the reading.
+   */
+  queuedMs?: () => number;
   log?: (event: string, detail: Record<string, unknown>) => void;
 }
 
@@ -70,6 +78,7 @@ export class TransactionLayer {
       timers: this.timers,
       send: (m, d, c) => opts.transport.send(m, d, c),
       reliable: (d) => opts.transport.isReliable(d.protocol),
+      queuedMs: opts.queuedMs ?? (() => 0),
       sendCancel: (cancel, d, h, c) => void this.startClient(cancel, d, h, c),
       remove: (key) => {
         this.clients.delete(key);

@@ -351,8 +351,8 @@ function fakeQueue() {
   };
 }
 
-/** Target 0.9, a queue limit of 50 ms, the process getting all its CPU time; its fake loop and queue. */
-function queueShedder() {
+/** Target 0.9, a queue limit of 50 ms by default, the process getting all its CPU time; its fake loop and queue. */
+function queueShedder(queueDelayMs = 50) {
   const f = fakeElu();
   const q = fakeQueue();
   const s = new LoadShedder(
@@ -360,7 +360,7 @@ function queueShedder() {
       targetUtilization: 0.9,
       sampleMs: SAMPLE_MS,
       overloadedAfterMs: ONSET_MS,
-      queueDelayMs: 50,
+      queueDelayMs,
     },
     f.elu,
     ALL_CPU,
@@ -412,6 +412,25 @@ describe('LoadShedder with a queue signal', () => {
     const { f, q, s } = queueShedder();
     step(s, f, q, 100, 100, 200);
     expect(s.admittedShare).toBeCloseTo(0.75);
+  });
+
+  it('with a larger limit, a queue of 250 ms is still an overload at once: half of T1, before anyone retransmits', () => {
+    const { f, q, s } = queueShedder(150);
+    step(s, f, q, 100, 100, 240);
+    expect(s.admittedShare).toBe(1);
+    step(s, f, q, 100, 100, 100);
+    expect(s.admittedShare).toBe(1);
+    step(s, f, q, 100, 100, 250);
+    expect(s.admittedShare).toBeCloseTo(0.75);
+  });
+
+  it('tells the wait of the last sample for the 100 Trying timer, 0 without a reading', () => {
+    const { f, q, s } = queueShedder();
+    expect(s.queueDelayMs).toBe(0);
+    step(s, f, q, 10, 20, 35);
+    expect(s.queueDelayMs).toBe(35);
+    step(s, f, q, 10, 20, undefined);
+    expect(s.queueDelayMs).toBe(0);
   });
 
   it('a long queue with an idle loop is not our overload: nothing is cut', () => {

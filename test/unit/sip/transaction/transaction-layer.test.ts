@@ -257,6 +257,29 @@ describe('INVITE server transaction (RFC 3261 17.2.1)', () => {
     expect(t.transport.sentOf(100)).toHaveLength(1);
   });
 
+  it('counts the 200 ms from the arrival: an INVITE that queued 150 ms gets its 100 Trying 50 ms after its reading', () => {
+    const t = setup({ queuedMs: () => 150 });
+    incoming(t, 'z9hG4bKq1');
+    t.clock.advance(49);
+    expect(t.transport.sentOf(100)).toHaveLength(0);
+    t.clock.advance(1);
+    expect(t.transport.sentOf(100)).toHaveLength(1);
+    t.clock.advance(1000);
+    expect(t.transport.sentOf(100)).toHaveLength(1);
+  });
+
+  it('an INVITE that queued 200 ms or more gets its 100 Trying on the next timer turn, unless the TU answered first', () => {
+    const t = setup({ queuedMs: () => 450 });
+    incoming(t, 'z9hG4bKq2');
+    const { req, tx } = incoming(t, 'z9hG4bKq3');
+    tx.respond(response(req, 503));
+    expect(t.transport.sentOf(100)).toHaveLength(0);
+    t.clock.advance(0);
+    // Only the silent one: the answered one's final response went out instead.
+    expect(t.transport.sentOf(100)).toHaveLength(1);
+    expect(t.transport.sentOf(503)).toHaveLength(1);
+  });
+
   it('does not send 100 when the TU sent 180 first', () => {
     const t = setup();
     const { req, tx } = incoming(t, 'z9hG4bKs2');
