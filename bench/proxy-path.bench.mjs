@@ -7,7 +7,10 @@
 // builds on a shared machine, which bench/calls is not.
 //
 //   npm run build && node bench/proxy-path.bench.mjs [--calls 20000] [--dist DIR]
-//       [--modules server|core] [--slow-strings] > /dev/null
+//       [--modules server|core] [--slow-strings] [--shed] > /dev/null
+//
+// --shed: every INVITE is turned away by the overload guard (503 + Retry-After,
+// no transaction kept): what a shed INVITE costs in JavaScript, parse to 503.
 //
 // The call records go to stdout, as in the server; the result line goes to stderr.
 // Bounded: a fixed number of calls, in batches, and 120 s at most.
@@ -27,6 +30,7 @@ const { values: opt } = parseArgs({
     modules: { type: 'string', default: 'server' },
     // Leave String.prototype as ioredis leaves it (docs/performance.md), to measure what that costs.
     'slow-strings': { type: 'boolean', default: false },
+    shed: { type: 'boolean', default: false },
   },
 });
 const load = (p) => import(pathToFileURL(join(opt.dist, p)).href);
@@ -35,6 +39,7 @@ const { serializeMessage } = await load('sip/message/serialize.js');
 const { TransactionLayer } = await load('sip/transaction/transaction-layer.js');
 const { ProxyCore } = await load('proxy/proxy-core.js');
 const { ProxyIdentity } = await load('proxy/proxy-identity.js');
+const { OverloadGuard } = await load('proxy/overload-guard.js');
 const { compileTable, parseRouteFile } = await load('routing/index.js');
 const { systemClock } = await load('util/clock.js');
 const logger = await load('observability/logger.js');
@@ -140,6 +145,11 @@ function peer({ data, to }) {
   const m = parsed.message;
   if (to.port === CALLER.port) {
     if (m.isRequest || m.status < 200) return;
+    // Shed: the caller's ACK would be absorbed by the transport, unparsed.
+    if (m.status === 503) {
+      done++;
+      return;
+    }
     const n = m.get('call-id').slice(6, m.get('call-id').indexOf('@'));
     if (m.get('cseq').endsWith('INVITE')) {
       deliver(inDialog(m, 'ACK', n, 1), CALLER);
@@ -184,7 +194,16 @@ const proxy = new ProxyCore({
     supportedExtensions: [],
     recordRoute: true,
     ringTimeoutMs: 180_000,
+    shedTag: 'sbench0000000',
   },
+  // --shed: the load shedder turns every new INVITE away.
+  overload: opt.shed
+    ? new OverloadGuard(
+        { sourceRate: 0, maxCallsInSetup: 0, maxSources: 100_000 },
+        () => systemClock.now(),
+        { admit: () => false, noteTurnedAway: () => {} },
+      )
+    : undefined,
   onCallRecord: (record) => recordLog.info({ call: record }, 'call'),
   log: (event, detail) => console.error(event, detail),
 });
@@ -213,8 +232,10 @@ const cpu = process.cpuUsage(cpu0);
 if (done - before !== TOTAL) throw new Error(`only ${done - before} of ${TOTAL} calls completed`);
 const cpuMs = (cpu.user + cpu.system) / 1000;
 console.error(
-  `${TOTAL} calls (3 attempts each, INVITE to BYE): ${Math.round(TOTAL / wall).toLocaleString('en-US')} calls/s, ` +
-    `${(cpuMs / TOTAL).toFixed(3)} ms CPU per call (one process, peers included, no sockets)`,
+  opt.shed
+    ? `${TOTAL} INVITEs shed (503 + Retry-After): ${((1000 * cpuMs) / TOTAL).toFixed(1)} µs CPU each (one process, the caller's side included, no sockets)`
+    : `${TOTAL} calls (3 attempts each, INVITE to BYE): ${Math.round(TOTAL / wall).toLocaleString('en-US')} calls/s, ` +
+        `${(cpuMs / TOTAL).toFixed(3)} ms CPU per call (one process, peers included, no sockets)`,
 );
 if (globalThis.gc) {
   // With --expose-gc: what the finished calls still hold (RFC 3261 timers keep

@@ -1,3 +1,6 @@
+import { LruMap } from '../util/lru-map.js';
+import { RecentKeys } from '../util/recent-keys.js';
+
 /** Why a new call was turned away before any routing. */
 export type OverloadReason = 'source_rate' | 'calls_in_setup' | 'load';
 
@@ -41,15 +44,19 @@ const REMEMBER_MAX = 50_000;
  * has a cap, and the least recently seen source makes room.
  */
 export class OverloadGuard {
-  private readonly buckets = new Map<string, Bucket>();
+  /** Token buckets by source address, the least recently seen forgotten first. */
+  private readonly buckets: LruMap<Bucket>;
   /** INVITEs turned away, by transaction key, with why and when (oldest first). */
-  private readonly turnedAwayKeys = new Map<string, { reason: OverloadReason; at: number }>();
+  private readonly turnedAwayKeys: RecentKeys<OverloadReason>;
 
   constructor(
     private readonly settings: OverloadSettings,
     private readonly now: () => number,
     private readonly load?: LoadAdmission,
-  ) {}
+  ) {
+    this.buckets = new LruMap(settings.maxSources);
+    this.turnedAwayKeys = new RecentKeys(REMEMBER_MS, REMEMBER_MAX, now);
+  }
 
   /**
    * undefined = go on; otherwise why the INVITE gets 503. `known` says whether
@@ -63,7 +70,7 @@ export class OverloadGuard {
     key?: string,
   ): OverloadReason | undefined {
     const reason = this.decide(source, callsInSetup, known);
-    if (reason !== undefined && key !== undefined) this.remember(key, reason);
+    if (reason !== undefined && key !== undefined) this.turnedAwayKeys.set(key, reason);
     return reason;
   }
 
@@ -78,24 +85,7 @@ export class OverloadGuard {
    * ran out. Not counted again: it is the same call.
    */
   repeated(key: string): OverloadReason | undefined {
-    const hit = this.turnedAwayKeys.get(key);
-    if (!hit) return undefined;
-    if (this.now() - hit.at > REMEMBER_MS) {
-      this.turnedAwayKeys.delete(key);
-      return undefined;
-    }
-    return hit.reason;
-  }
-
-  private remember(key: string, reason: OverloadReason): void {
-    const now = this.now();
-    this.turnedAwayKeys.delete(key);
-    this.turnedAwayKeys.set(key, { reason, at: now });
-    // Oldest first: drop what is past Timer B, and the oldest beyond the cap.
-    for (const [k, v] of this.turnedAwayKeys) {
-      if (this.turnedAwayKeys.size <= REMEMBER_MAX && now - v.at <= REMEMBER_MS) break;
-      this.turnedAwayKeys.delete(k);
-    }
+    return this.turnedAwayKeys.get(key);
   }
 
   private decide(
@@ -111,18 +101,12 @@ export class OverloadGuard {
     const now = this.now();
     let b = this.buckets.get(source);
     if (b) {
-      // Re-inserted so the Map's order is least recently seen first.
-      this.buckets.delete(source);
       b.tokens = Math.min(s.sourceRate, b.tokens + ((now - b.at) * s.sourceRate) / 1000);
       b.at = now;
     } else {
-      if (this.buckets.size >= s.maxSources) {
-        const oldest = this.buckets.keys().next().value;
-        if (oldest !== undefined) this.buckets.delete(oldest);
-      }
       b = { tokens: s.sourceRate, at: now };
+      this.buckets.set(source, b);
     }
-    this.buckets.set(source, b);
     if (b.tokens < 1) return this.turnedAway('source_rate');
     b.tokens -= 1;
     return this.byLoad(source, known);
