@@ -268,6 +268,15 @@ describe('INVITE server transaction (RFC 3261 17.2.1)', () => {
     expect(t.transport.sentOf(100)).toHaveLength(1);
   });
 
+  it('a wait of a few milliseconds (the usual probe reading) leaves the 200 ms as they are', () => {
+    const t = setup({ queuedMs: () => 7.4 });
+    incoming(t, 'z9hG4bKq4');
+    t.clock.advance(199);
+    expect(t.transport.sentOf(100)).toHaveLength(0);
+    t.clock.advance(1);
+    expect(t.transport.sentOf(100)).toHaveLength(1);
+  });
+
   it('an INVITE that queued 200 ms or more gets its 100 Trying on the next timer turn, unless the TU answered first', () => {
     const t = setup({ queuedMs: () => 450 });
     incoming(t, 'z9hG4bKq2');
