@@ -408,21 +408,24 @@ describe('LoadShedder with a queue signal', () => {
     expect(s.admittedShare).toBeCloseTo(0.75);
   });
 
-  it('four times the limit is an overload at once, before the onset', () => {
-    const { f, q, s } = queueShedder();
-    step(s, f, q, 100, 100, 200);
-    expect(s.admittedShare).toBeCloseTo(0.75);
-  });
-
-  it('with a larger limit, a queue of 250 ms is still an overload at once: half of T1, before anyone retransmits', () => {
-    const { f, q, s } = queueShedder(150);
-    step(s, f, q, 100, 100, 240);
-    expect(s.admittedShare).toBe(1);
-    step(s, f, q, 100, 100, 100);
-    expect(s.admittedShare).toBe(1);
-    step(s, f, q, 100, 100, 250);
-    expect(s.admittedShare).toBeCloseTo(0.75);
-  });
+  // Four times the limit, but never later than 250 ms (half of T1): before
+  // callers and providers retransmit, whatever the limit.
+  it.each([
+    { limit: 50, severe: 200 },
+    { limit: 150, severe: 250 },
+  ])(
+    'with a limit of $limit ms, a queue of $severe ms is an overload at once, before the onset',
+    ({ limit, severe }) => {
+      const { f, q, s } = queueShedder(limit);
+      step(s, f, q, 100, 100, severe - 10);
+      expect(s.admittedShare).toBe(1);
+      // Under the limit: the onset starts again.
+      step(s, f, q, 100, 100, limit / 2);
+      expect(s.admittedShare).toBe(1);
+      step(s, f, q, 100, 100, severe);
+      expect(s.admittedShare).toBeCloseTo(0.75);
+    },
+  );
 
   it('tells the wait of the last sample for the 100 Trying timer, 0 without a reading', () => {
     const { f, q, s } = queueShedder();
