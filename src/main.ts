@@ -75,6 +75,7 @@ export async function startServer(
     worker,
     shedTag: overloadTag,
     requestPort: requestPort(config, worker?.index),
+    listenerHoldMs: config.sip.udp_listener_hold_ms,
     // A handler defect caught at the transport boundary is an error, not debug noise.
     log: (event, detail) => {
       if (event.includes('handler error')) log.error(detail, event);

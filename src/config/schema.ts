@@ -110,6 +110,12 @@ export const schema = {
       default: true,
       env: 'TRUNKROUTE_SIP_UDP_REQUEST_SOCKET',
     },
+    udp_listener_hold_ms: {
+      doc: 'While the request socket (sip.udp_request_socket) has more queued than one turn of the event loop reads, datagrams from the listener (new INVITEs) wait, for at most this long, so that the responses and in-dialog requests of calls already in progress are read first: a call then waits once in a backlog, not on each of its passes (docs/proxy.md, Overload). 0 = the listener and the request socket are read alike.',
+      format: 'nat',
+      default: 50,
+      env: 'TRUNKROUTE_SIP_UDP_LISTENER_HOLD_MS',
+    },
     udp_buffer_bytes: {
       doc: 'Receive and send buffers asked for each UDP socket, so a burst waits in the kernel instead of being dropped (the kernel caps it at net.core.rmem_max).',
       format: 'nat',
@@ -429,6 +435,7 @@ export interface ServerConfig {
     tcp_idle_timeout_ms: number;
     tcp_message_timeout_ms: number;
     udp_request_socket: boolean;
+    udp_listener_hold_ms: number;
     udp_buffer_bytes: number;
     tls: { cert_file: string; key_file: string; ca_file: string; reload_interval_ms: number };
   };

@@ -23,6 +23,7 @@ import { WorkerLink } from './worker-link.js';
 import { literalLookup } from './literal-lookup.js';
 import { isAckForTag } from './ack-for-tag.js';
 import { QueueDelays, QueueProbe } from './queue-probe.js';
+import { ListenerHold } from './listener-hold.js';
 
 export interface ListenSpec {
   protocol: TransportProtocol;
@@ -74,6 +75,12 @@ export interface TransportOptions {
    * Overload). Required in worker mode.
    */
   requestPort?: number;
+  /**
+   * With a request socket: while it has more queued than one turn reads, the
+   * listeners' datagrams wait for at most this long (ms; listener-hold.ts), so
+   * the calls in progress are served before new ones. 0 or unset: no waiting.
+   */
+  listenerHoldMs?: number;
   /** The certificate of the tls: listeners (required when there is one). */
   tlsServer?: TlsServerFiles;
   /**
@@ -147,6 +154,8 @@ export class TransportLayer implements SipTransport {
   private readonly probe: QueueProbe;
   private readonly shedTag?: Buffer;
   private readonly delays = new QueueDelays();
+  /** Listener datagrams wait while a request socket is behind (listener-hold.ts). */
+  private readonly hold: ListenerHold;
   /** tcp: and tls: listeners; a TLS server is a net.Server whose sockets are TLS. */
   private readonly tcp: Array<{ server: Server | TlsServer; local: Endpoint; family: 4 | 6 }> = [];
   private readonly caFiles: CaFileCache;
@@ -172,6 +181,11 @@ export class TransportLayer implements SipTransport {
       opts.worker?.key ?? randomBytes(16).toString('hex'),
       opts.worker?.index ?? 0,
     );
+    this.hold = new ListenerHold({
+      maxHoldMs: opts.listenerHoldMs ?? 0,
+      now: opts.now ?? Date.now,
+      defer: (fn) => setImmediate(fn),
+    });
   }
 
   async start(): Promise<void> {
@@ -192,7 +206,7 @@ export class TransportLayer implements SipTransport {
         const shedTag = this.shedTag;
         socket.on('message', (data, rinfo) => {
           if (QueueProbe.isProbe(data)) {
-            this.onProbe(data, rinfo, listener);
+            this.hold.listenerRead(() => this.onProbe(data, rinfo, listener));
             return;
           }
           if (shedTag && isAckForTag(data, shedTag)) {
@@ -208,7 +222,9 @@ export class TransportLayer implements SipTransport {
               return;
             }
           }
-          this.onData(data, { protocol: 'udp', address: rinfo.address, port: rinfo.port }, local);
+          this.hold.listenerRead(() =>
+            this.onData(data, { protocol: 'udp', address: rinfo.address, port: rinfo.port }, local),
+          );
         });
         this.udp.push({ socket, local, family });
         if (this.opts.requestPort !== undefined) {
@@ -224,6 +240,7 @@ export class TransportLayer implements SipTransport {
           // from here (RFC 3581 4).
           const probeId = REQUEST_SOCKET_PROBE + listener;
           own.on('message', (data, rinfo) => {
+            this.hold.requestRead(listener);
             if (QueueProbe.isProbe(data)) {
               this.onProbe(data, rinfo, probeId);
               return;
@@ -263,8 +280,11 @@ export class TransportLayer implements SipTransport {
         worker.key,
         (data, source, l) => {
           const u = this.udp[l];
-          if (QueueProbe.isProbe(data)) this.onProbe(data, source, l);
-          else if (u) this.onData(data, { protocol: 'udp', ...source }, u.local);
+          if (QueueProbe.isProbe(data)) this.hold.listenerRead(() => this.onProbe(data, source, l));
+          else if (u)
+            this.hold.listenerRead(() =>
+              this.onData(data, { protocol: 'udp', ...source }, u.local),
+            );
         },
         // Not from a sibling worker: counted with what could not be parsed.
         () => this.counters.droppedMalformed++,
@@ -462,6 +482,8 @@ export class TransportLayer implements SipTransport {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Held datagrams were read but not yet handled: a closed transport drops them.
+    this.hold.clear();
     this.stopWatching?.();
     this.caFiles.close();
     for (const c of this.connections.values()) c.socket.destroy();

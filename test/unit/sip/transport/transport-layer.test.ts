@@ -154,6 +154,32 @@ describe('TransportLayer', () => {
     peer.close();
   });
 
+  it('UDP with a listener hold: a burst to both sockets is delivered whole and in order per socket', async () => {
+    const { t, got } = await startedUdpLayer(layers, { requestPort: 0, listenerHoldMs: 50 });
+    const listener = t.localEndpoint('udp')!.port;
+    const own = t.requestEndpoint('udp')!.port;
+    const peer = createSocket('udp4');
+    await new Promise<void>((r) => peer.bind(0, '127.0.0.1', () => r()));
+    // Several full read batches on the request socket, new requests on the listener between them.
+    for (let i = 0; i < 300; i++) {
+      peer.send(options('127.0.0.1:5999', `z9hG4bKr${i}`), own, '127.0.0.1');
+      if (i % 8 === 0) peer.send(options('127.0.0.1:5999', `z9hG4bKl${i}`), listener, '127.0.0.1');
+    }
+    await until(() => got.length === 338);
+    expect(got).toHaveLength(338);
+    const branches = (port: number): string[] =>
+      got
+        .filter((g) => g.local.port === port)
+        .map((g) => (g.message as SipRequest).topVia()!.params.get('branch')!);
+    const expected = (prefix: string, keep: (i: number) => boolean): string[] =>
+      Array.from({ length: 300 }, (_, i) => i)
+        .filter(keep)
+        .map((i) => `z9hG4bK${prefix}${i}`);
+    expect(branches(own)).toEqual(expected('r', () => true));
+    expect(branches(listener)).toEqual(expected('l', (i) => i % 8 === 0));
+    peer.close();
+  });
+
   it('TCP: a header section that never ends is cut at the size limit and the connection closed', async () => {
     const { t } = await layer();
     const sock = connect(t.localEndpoint('tcp')!.port, '127.0.0.1');
