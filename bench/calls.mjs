@@ -5,7 +5,7 @@
 //       [--steps 200,500,1000,1500,2000,2500,3000] [--step-seconds 10]
 //       [--only trunkroute|kamailio] [--json FILE] [--cpu-prof DIR]
 //       [--kamailio-children 2] [--kamailio-shm qm|fm|tlsf] [--workers 1] [--keep-going]
-//       [--node-args='--flag ...'] [--dist DIR] [--warmup-seconds 5]
+//       [--node-args='--flag ...'] [--dist DIR] [--warmup-seconds 15]
 //   node bench/calls.mjs --memory 20000 [--memory-rate 500]   (memory per call, trunkroute)
 //
 // failover: providers A=503, B=404, C=200; every call is tried on A, B, then C.
@@ -57,8 +57,10 @@ const { values: opt } = parseArgs({
     'keep-going': { type: 'boolean', default: false },
     // Each system first carries WARMUP_RATE calls/s for this long, outside the table:
     // the steps measure the steady state, not V8 compiling trunkroute's call path in
-    // its first second (docs/proxy.md, Overload). 0 measures from cold.
-    'warmup-seconds': { type: 'string', default: '5' },
+    // its first second (docs/proxy.md, Overload). 0 measures from cold. 15 s: after
+    // 5 s (500 calls a worker) two workers still shed 0.7-1.8 % of a first step at
+    // 1,700 in its first 2 s, and none after 15 (BENCHMARKS.md, "A longer warm-up").
+    'warmup-seconds': { type: 'string', default: '15' },
     memory: { type: 'string' },
     'memory-rate': { type: 'string', default: '500' },
     keep: { type: 'boolean', default: false },
