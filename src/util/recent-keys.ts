@@ -1,3 +1,5 @@
+import { Fifo } from './fifo.js';
+
 /**
  * Keys remembered for a while with a value each: at most `max` of them, each
  * for `ttlMs`, the oldest forgotten first.
@@ -7,13 +9,12 @@
  * iteration from the front walks the holes again. With one key in and one out
  * per call (a flood past the cap) that walk cost more than anything else a
  * shed INVITE did (BENCHMARKS.md, "A shed INVITE's own work"). So the order
- * lives in an array of its own, read from an index that only moves forward.
+ * lives in a queue of its own (fifo.ts).
  */
 export class RecentKeys<V> {
   private readonly map = new Map<string, Entry<V>>();
   /** Insertion order; an entry whose key was set again or forgotten since is skipped. */
-  private order: ({ key: string; entry: Entry<V> } | undefined)[] = [];
-  private head = 0;
+  private readonly order = new Fifo<{ key: string; entry: Entry<V> }>();
 
   constructor(
     private readonly ttlMs: number,
@@ -46,20 +47,11 @@ export class RecentKeys<V> {
   }
 
   private trim(now: number): void {
-    const order = this.order;
-    while (this.head < order.length) {
-      const o = order[this.head]!;
+    for (let o = this.order.peek(); o; o = this.order.peek()) {
       const live = this.map.get(o.key) === o.entry;
       if (live && this.map.size <= this.max && now - o.entry.at <= this.ttlMs) break;
       if (live) this.map.delete(o.key);
-      // Read: the array no longer keeps its key alive.
-      order[this.head] = undefined;
-      this.head++;
-    }
-    // Compacted once the read part is most of the array: amortised O(1) a key.
-    if (this.head > 1024 && this.head * 2 > order.length) {
-      this.order = order.slice(this.head);
-      this.head = 0;
+      this.order.shift();
     }
   }
 }

@@ -1,3 +1,5 @@
+import { Fifo } from '../../util/fifo.js';
+
 /**
  * Datagrams a UDP socket delivers in one readiness callback: libuv reads up to
  * this many before it moves on to the next socket (uv__udp_recvmsg). A request
@@ -27,7 +29,7 @@ export interface ListenerHoldOptions {
  * the calls they joined waited behind them, on each of a call's three or four
  * passes (BENCHMARKS.md, "Answers before new calls"). In the spirit of RFC 6357
  * 3 (work already accepted is worth more than new work): a call's INVITE
- * waits once, and what follows it does not.
+ * waits once, and what follows it hardly does.
  *
  * A hold never lasts past maxHoldMs, so a request socket that stays full (an
  * overload) still lets new INVITEs through to be shed; the overload guard's
@@ -39,8 +41,7 @@ export class ListenerHold {
   /** Request-socket datagrams read this turn, by socket. */
   private readonly reads: number[] = [];
   private backlog = false;
-  private held: { at: number; run: () => void }[] = [];
-  private head = 0;
+  private readonly held = new Fifo<{ at: number; run: () => void }>();
   private checking = false;
 
   constructor(private readonly opts: ListenerHoldOptions) {
@@ -49,7 +50,7 @@ export class ListenerHold {
 
   /** Held listener datagrams. */
   get size(): number {
-    return this.held.length - this.head;
+    return this.held.size;
   }
 
   /** A datagram was read from request socket `socket` (an index). */
@@ -77,8 +78,7 @@ export class ListenerHold {
 
   /** Drops what is held (the transport is closing). */
   clear(): void {
-    this.held = [];
-    this.head = 0;
+    this.held.clear();
   }
 
   /** After a turn's I/O: was a request socket read full, and what may run now. */
@@ -89,16 +89,11 @@ export class ListenerHold {
     const now = this.opts.now();
     // Read empty: a batch of held datagrams runs, as libuv would have read them.
     let allowed = this.backlog ? 0 : this.batch;
-    while (this.size > 0) {
-      const next = this.held[this.head]!;
+    for (let next = this.held.peek(); next; next = this.held.peek()) {
       if (allowed > 0) allowed--;
       else if (now - next.at < this.opts.maxHoldMs) break;
-      this.held[this.head++] = undefined as never;
+      this.held.shift();
       next.run();
-    }
-    if (this.head > 1024 && this.head * 2 > this.held.length) {
-      this.held = this.held.slice(this.head);
-      this.head = 0;
     }
     if (this.size > 0) this.scheduleCheck();
   }
