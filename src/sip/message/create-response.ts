@@ -30,7 +30,7 @@ export function defaultReason(status: number): string {
 }
 
 /** The lines a response copies from its request (RFC 3261 8.2.6.2). */
-const COPIED = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
+export const COPIED: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
 
 /**
  * Builds a response to `req` (RFC 3261 8.2.6.2): Via list, From, To, Call-ID and

@@ -20,9 +20,14 @@ export class KeptMessage<T extends SipRequest | SipResponse> {
 
   /** The message again; a new object each time. */
   get(): T {
-    const r = parseMessage(Buffer.from(this.text, 'latin1'));
-    // Our own serialisation of a message that was valid when it was kept.
-    if (!r.ok) throw new Error(`kept message does not parse again: ${r.error}`);
-    return r.message as T;
+    return messageFromText<T>(this.text);
   }
+}
+
+/** A message again from the text messageText() wrote of it; a new object each time. */
+export function messageFromText<T extends SipRequest | SipResponse>(text: string): T {
+  const r = parseMessage(Buffer.from(text, 'latin1'));
+  // Our own serialisation of a message that was valid when it was kept.
+  if (!r.ok) throw new Error(`kept message does not parse again: ${r.error}`);
+  return r.message as T;
 }

@@ -1,4 +1,4 @@
-import { KeptMessage } from '../message/kept-message.js';
+import { messageText } from '../message/serialize.js';
 import { headerField, SipRequest, type SipResponse } from '../message/sip-message.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
@@ -16,8 +16,6 @@ export class InviteClientTransaction implements ClientTransaction {
   private timerB?: TimerHandle;
   private timerD?: TimerHandle;
   private interval: number;
-  /** The ACK of a non-2xx final, for its retransmissions in Completed. */
-  private ack?: KeptMessage<SipRequest>;
   private cancelWanted = false;
   private cancelHandler?: Partial<ClientTransactionHandler>;
   private cancelled = false;
@@ -54,11 +52,9 @@ export class InviteClientTransaction implements ClientTransaction {
 
   onResponse(res: SipResponse): void {
     if (this.state === 'terminated') return;
-    if (this.state === 'completed') {
-      // RFC 3261 17.1.1.2: a retransmitted final response gets the ACK again.
-      if (res.status >= 300 && this.ack) this.transmit(this.ack.get());
-      return;
-    }
+    // In Completed over UDP the layer answers for it (the ACK again, RFC 3261
+    // 17.1.1.2); over a reliable transport nothing is retransmitted.
+    if (this.state === 'completed') return;
     if (res.status < 200) {
       if (this.state === 'calling') {
         // RFC 3261 17.1.1.2: Proceeding stops retransmissions (and Timer B).
@@ -81,16 +77,25 @@ export class InviteClientTransaction implements ClientTransaction {
     // RFC 3261 17.1.1.2: Completed; the ACK is ours to send; Timer D absorbs retransmissions.
     this.state = 'completed';
     const ack = this.buildAck(res);
-    // Held for Timer D's 32 s as its text: nothing of the datagrams, one object.
-    this.ack = new KeptMessage(ack);
     this.invite = undefined;
     this.transmit(ack);
     this.handler.onResponse(res, this);
-    // Nothing goes up from Completed but the end: let go of the TU (a whole call
-    // context, kept alive 32 s by Timer D otherwise) unless it asked to be told.
-    this.handler = this.handler.onTerminated ? this.handler : DETACHED;
-    const d = this.ctx.reliable(this.destination) ? 0 : 32000;
-    this.timerD = endAfter(this.ctx.clock, d, this);
+    // Nothing goes up from Completed: let go of the TU (a whole call context).
+    this.handler = DETACHED;
+    if (this.state !== 'completed') return;
+    // RFC 3261 17.1.1.2: Timer D, 0 on a reliable transport; at least 32 s over
+    // UDP, for which the layer keeps only the ACK's text (lingering-transactions.ts).
+    if (this.ctx.reliable(this.destination)) this.timerD = endAfter(this.ctx.clock, 0, this);
+    else
+      this.ctx.linger(
+        this.id,
+        'client',
+        32000,
+        'ack',
+        messageText(ack),
+        this.destination,
+        this.connectionId,
+      );
   }
 
   /** RFC 3261 9.1: no CANCEL before a provisional response; held until one comes. */
@@ -108,7 +113,6 @@ export class InviteClientTransaction implements ClientTransaction {
     this.timerB = cancelTimer(this.timerB);
     this.timerD = cancelTimer(this.timerD);
     this.ctx.remove(this.id);
-    this.handler.onTerminated?.(this);
   }
 
   private doCancel(): void {

@@ -18,14 +18,14 @@ type State = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated
 /** RFC 3261 17.2.1: the INVITE server transaction. */
 export class InviteServerTransaction implements ServerTransaction {
   state: State = 'proceeding';
-  onTerminated?: () => void;
   onAckTimeout?: () => void;
   private last?: SipResponse;
   private timer100?: TimerHandle;
   private timerG?: TimerHandle;
   private timerH?: TimerHandle;
   private timerI?: TimerHandle;
-  private timerL?: TimerHandle;
+  /** The end of Accepted (RFC 6026 Timer L), while the TU may still send 2xx through it. */
+  private acceptedUntil = 0;
   private interval: number;
   /** The INVITE until the final response; then only what a response copies of it. */
   private req?: SipRequest;
@@ -66,7 +66,7 @@ export class InviteServerTransaction implements ServerTransaction {
   respond(res: SipResponse): void {
     // RFC 6026 8.5: in Accepted, further 2xx from the TU (retransmissions, other forks) go out.
     if (this.state === 'accepted' && res.status >= 200 && res.status < 300) {
-      this.sendAccepted(res);
+      if (this.ctx.clock.now() < this.acceptedUntil) this.sendAccepted(res);
       return;
     }
     if (this.state !== 'proceeding') return;
@@ -81,9 +81,11 @@ export class InviteServerTransaction implements ServerTransaction {
       // (its 2xx was lost on the way) is absorbed here instead of becoming a new call.
       this.state = 'accepted';
       // Nothing is retransmitted from Accepted (the 2xx retransmissions are the TU's):
-      // the response need not be held for the 32 s of Timer L.
+      // the response need not be held for the 32 s of Timer L, and the layer keeps
+      // only the key, to absorb retransmitted INVITEs (lingering-transactions.ts).
       this.last = undefined;
-      this.timerL = endAfter(this.ctx.clock, 64 * this.ctx.timers.T1, this);
+      this.acceptedUntil = this.ctx.clock.now() + 64 * this.ctx.timers.T1;
+      this.ctx.linger(this.id, 'server', 64 * this.ctx.timers.T1, 'accepted');
       return;
     }
     // RFC 3261 17.2.1: Completed; Timer G retransmits (unreliable only), Timer H bounds the wait for the ACK.
@@ -106,8 +108,9 @@ export class InviteServerTransaction implements ServerTransaction {
       this.last = undefined;
       this.timerG = cancelTimer(this.timerG);
       this.timerH = cancelTimer(this.timerH);
-      const i = this.ctx.reliable(this.destination) ? 0 : this.ctx.timers.T4;
-      this.timerI = endAfter(this.ctx.clock, i, this);
+      // Timer I: 0 on a reliable transport; over UDP the layer absorbs for T4.
+      if (this.ctx.reliable(this.destination)) this.timerI = endAfter(this.ctx.clock, 0, this);
+      else this.ctx.linger(this.id, 'server', this.ctx.timers.T4, 'absorb');
       return;
     }
     // RFC 3261 17.2.1: a retransmitted INVITE gets the last response again; in Accepted
@@ -122,9 +125,7 @@ export class InviteServerTransaction implements ServerTransaction {
     this.timerG = cancelTimer(this.timerG);
     this.timerH = cancelTimer(this.timerH);
     this.timerI = cancelTimer(this.timerI);
-    this.timerL = cancelTimer(this.timerL);
     this.ctx.remove(this.id);
-    this.onTerminated?.();
   }
 
   /**

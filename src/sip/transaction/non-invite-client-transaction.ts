@@ -58,8 +58,10 @@ export class NonInviteClientTransaction implements ClientTransaction {
     this.timerE = cancelTimer(this.timerE);
     this.timerF = cancelTimer(this.timerF);
     this.handler.onResponse?.(res, this);
-    const k = this.ctx.reliable(this.destination) ? 0 : this.ctx.timers.T4;
-    this.timerK = endAfter(this.ctx.clock, k, this);
+    if (this.state !== 'completed') return;
+    // Over UDP the layer absorbs the retransmitted responses until Timer K.
+    if (this.ctx.reliable(this.destination)) this.timerK = endAfter(this.ctx.clock, 0, this);
+    else this.ctx.linger(this.id, 'client', this.ctx.timers.T4, 'absorb');
   }
 
   cancel(): void {
@@ -73,7 +75,6 @@ export class NonInviteClientTransaction implements ClientTransaction {
     this.timerF = cancelTimer(this.timerF);
     this.timerK = cancelTimer(this.timerK);
     this.ctx.remove(this.id);
-    this.handler.onTerminated?.(this);
   }
 
   private armE(): void {

@@ -1,6 +1,7 @@
 import type { SipRequest, SipResponse } from '../message/sip-message.js';
 import { responseSkeleton } from '../message/create-response.js';
-import { KeptMessage } from '../message/kept-message.js';
+import type { KeptMessage } from '../message/kept-message.js';
+import { messageText } from '../message/serialize.js';
 import type { Endpoint } from '../transport/types.js';
 import { cancelTimer } from './cancel-timer.js';
 import { endAfter } from './end-timer.js';
@@ -13,11 +14,8 @@ type State = 'trying' | 'proceeding' | 'completed' | 'terminated';
 /** RFC 3261 17.2.2: the non-INVITE server transaction. */
 export class NonInviteServerTransaction implements ServerTransaction {
   state: State = 'trying';
-  onTerminated?: () => void;
   /** The provisional response in Proceeding. */
   private last?: SipResponse;
-  /** The final response in Completed, for Timer J's 32 s: its text (KeptMessage). */
-  private final?: KeptMessage<SipResponse>;
   private timerJ?: TimerHandle;
   /** The request until the final response; then only what a response copies of it. */
   private req?: SipRequest;
@@ -52,20 +50,30 @@ export class NonInviteServerTransaction implements ServerTransaction {
     }
     this.skeleton = responseSkeleton(this.request);
     this.req = undefined;
-    // Sent again on a retransmitted request for Timer J's 32 s: held as its text,
-    // nothing of the datagram it was relayed from.
     this.last = undefined;
-    this.final = new KeptMessage(res);
-    // RFC 3261 17.2.2: Completed; Timer J (64*T1, or 0 on a reliable transport).
+    // RFC 3261 17.2.2: Completed; Timer J, 0 on a reliable transport, 64*T1 over
+    // UDP, for which the layer keeps the final response's text to send again
+    // on a retransmitted request: nothing of the datagram it was relayed from.
     this.state = 'completed';
-    const j = this.ctx.reliable(this.destination) ? 0 : 64 * this.ctx.timers.T1;
-    this.timerJ = endAfter(this.ctx.clock, j, this);
+    if (this.ctx.reliable(this.destination)) this.timerJ = endAfter(this.ctx.clock, 0, this);
+    else
+      this.ctx.linger(
+        this.id,
+        'server',
+        64 * this.ctx.timers.T1,
+        'final',
+        messageText(res),
+        this.destination,
+        this.connectionId,
+      );
   }
 
-  /** RFC 3261 17.2.2: a retransmitted request gets the last response again (none while Trying). */
+  /**
+   * RFC 3261 17.2.2: a retransmitted request gets the last response again (none
+   * while Trying; in Completed the layer answers for it).
+   */
   onRequest(_req: SipRequest): void {
     if (this.state === 'proceeding' && this.last) this.transmit(this.last);
-    else if (this.state === 'completed' && this.final) this.transmit(this.final.get());
   }
 
   terminate(): void {
@@ -73,7 +81,6 @@ export class NonInviteServerTransaction implements ServerTransaction {
     this.state = 'terminated';
     this.timerJ = cancelTimer(this.timerJ);
     this.ctx.remove(this.id);
-    this.onTerminated?.();
   }
 
   private transmit(res: SipResponse): void {

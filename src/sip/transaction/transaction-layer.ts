@@ -11,7 +11,10 @@ import { NonInviteServerTransaction } from './non-invite-server-transaction.js';
 import { responseDestination } from './response-destination.js';
 import { EndpointPool } from './endpoint-pool.js';
 import { createResponse } from '../message/create-response.js';
+import { messageFromText } from '../message/kept-message.js';
 import { ownString } from '../message/own-string.js';
+import { LingeringTransactions, type Lingering } from './lingering-transactions.js';
+import { AnsweredInvite } from './answered-invite.js';
 import type { TransactionContext } from './transaction-context.js';
 import {
   DEFAULT_TIMERS,
@@ -60,6 +63,9 @@ export class TransactionLayer {
   readonly timers: TimerValues;
   private readonly clients = new Map<string, ClientTx>();
   private readonly servers = new Map<string, ServerTx>();
+  /** Transactions that only wait out a timer: their keys and what they send again. */
+  private readonly lingeringClients: LingeringTransactions;
+  private readonly lingeringServers: LingeringTransactions;
   private user?: TransactionUser;
   private readonly ctx: TransactionContext;
   private counter = 0;
@@ -73,6 +79,8 @@ export class TransactionLayer {
     this.prefix = opts.random
       ? Math.floor(opts.random() * 2 ** 32).toString(36)
       : randomBytes(5).toString('hex');
+    this.lingeringClients = new LingeringTransactions(opts.clock);
+    this.lingeringServers = new LingeringTransactions(opts.clock);
     this.ctx = {
       clock: opts.clock,
       timers: this.timers,
@@ -83,6 +91,16 @@ export class TransactionLayer {
       remove: (key) => {
         this.clients.delete(key);
         this.servers.delete(key);
+        this.lingeringClients.delete(key);
+        this.lingeringServers.delete(key);
+      },
+      linger: (key, side, ms, kind, text, to, connectionId) => {
+        const [live, lingering] =
+          side === 'client'
+            ? [this.clients, this.lingeringClients]
+            : [this.servers, this.lingeringServers];
+        live.delete(key);
+        lingering.add(key, ms, kind, text, to, connectionId);
       },
       log,
     };
@@ -96,9 +114,12 @@ export class TransactionLayer {
   /** New requests refused for the cap: answered 503 statelessly, or dropped past the hard bound. */
   readonly refused = { answered503: 0, dropped: 0 };
 
-  /** Live transactions, for tests and metrics. */
+  /** Live transactions (those waiting out a timer among them), for tests and metrics. */
   get size(): { clients: number; servers: number } {
-    return { clients: this.clients.size, servers: this.servers.size };
+    return {
+      clients: this.clients.size + this.lingeringClients.size,
+      servers: this.servers.size + this.lingeringServers.size,
+    };
   }
 
   /** A branch unique in space and time (RFC 3261 8.1.1.7). */
@@ -145,6 +166,8 @@ export class TransactionLayer {
   close(): void {
     for (const tx of [...this.clients.values()]) tx.terminate();
     for (const tx of [...this.servers.values()]) tx.terminate();
+    this.lingeringClients.clear();
+    this.lingeringServers.clear();
   }
 
   private startClient(
@@ -179,12 +202,26 @@ export class TransactionLayer {
     // RFC 3261 17.1.3: branch of the top Via plus the CSeq method.
     const branch = topBranch(res);
     const cseq = parseCSeq(res.get('cseq') ?? '');
-    const tx = branch && cseq ? this.clients.get(`${branch}|${cseq.method}`) : undefined;
+    const key = branch && cseq ? `${branch}|${cseq.method}` : undefined;
+    const tx = key === undefined ? undefined : this.clients.get(key);
     if (tx) {
       tx.onResponse(res);
       return;
     }
+    const gone = key === undefined ? undefined : this.lingeringClients.get(key);
+    if (gone) {
+      // RFC 3261 17.1.1.2: in Completed a retransmitted final gets the ACK again;
+      // 17.1.2.2: a non-INVITE's retransmitted responses are absorbed.
+      if (gone.kind === 'ack' && res.status >= 300) this.sendAgain(gone);
+      return;
+    }
     this.user?.onStrayResponse(res, inbound.source);
+  }
+
+  /** What a lingering transaction sends again: its ACK or its final response. */
+  private sendAgain(gone: Lingering): void {
+    if (gone.text === undefined || gone.to === undefined) return;
+    void this.sendStateless(messageFromText(gone.text), gone.to, gone.connectionId);
   }
 
   private onRequest(req: SipRequest, inbound: Inbound): void {
@@ -192,17 +229,18 @@ export class TransactionLayer {
     if (key === undefined) return;
     const existing = this.servers.get(key);
     if (existing) {
-      // RFC 6026 8.7: in Accepted the ACK is for the 2xx (it matches only when the UAC
-      // reused the INVITE's branch, or by the RFC 2543 rules): it goes to the TU.
-      const ackFor2xx =
-        req.method === 'ACK' &&
-        existing instanceof InviteServerTransaction &&
-        existing.state === 'accepted';
-      if (!ackFor2xx) {
-        // A retransmission, or the ACK for our non-2xx final response (RFC 3261 17.2.1).
-        existing.onRequest(req);
-        return;
-      }
+      // A retransmission, or the ACK for our non-2xx final response (RFC 3261 17.2.1).
+      existing.onRequest(req);
+      return;
+    }
+    const gone = this.lingeringServers.get(key);
+    // RFC 6026 8.7: in Accepted the ACK is for the 2xx (it matches only when the UAC
+    // reused the INVITE's branch, or by the RFC 2543 rules): it goes to the TU.
+    if (gone && !(req.method === 'ACK' && gone.kind === 'accepted')) {
+      // RFC 3261 17.2.2: Completed sends its final response again; Accepted
+      // (RFC 6026 8.7) and Confirmed (17.2.1) absorb.
+      if (gone.kind === 'final') this.sendAgain(gone);
+      return;
     }
     if (req.method === 'ACK') {
       this.user?.onRequest({
@@ -214,8 +252,7 @@ export class TransactionLayer {
     }
     const destination = responseDestination(req) ?? inbound.source;
     if (this.overCap(req, destination, inbound.connectionId)) return;
-    // The key is made of lines of the datagram; the transaction keeps it for 32 s.
-    const id = ownString(key);
+    const id = key;
     const source = this.endpoints.shared(inbound.source);
     const to = this.endpoints.shared(destination);
     // Reliable transports answer on the connection the request came on (RFC 3261 18.2.2).
@@ -227,8 +264,13 @@ export class TransactionLayer {
     let cancelled: ServerTransaction | undefined;
     if (req.method === 'CANCEL') {
       // RFC 3261 9.2: the CANCEL matches the INVITE with the same key but for the method.
-      const target = this.servers.get(serverKey(req, 'INVITE') ?? '');
+      const inviteKey = serverKey(req, 'INVITE') ?? '';
+      const target = this.servers.get(inviteKey);
       if (target instanceof InviteServerTransaction) cancelled = target;
+      // One already answered still matches (the CANCEL then has no effect), though
+      // only its key is left: the TU gets a stand-in with that key.
+      else if (this.lingeringServers.get(inviteKey))
+        cancelled = new AnsweredInvite(inviteKey, req, source);
     }
     this.user?.onRequest({
       request: req,
@@ -247,7 +289,8 @@ export class TransactionLayer {
    */
   private overCap(req: SipRequest, destination: Endpoint, connectionId?: string): boolean {
     const max = this.opts.maxServerTransactions ?? 0;
-    const live = this.servers.size;
+    // Those waiting out Timer J or L count: they are the memory the cap bounds.
+    const live = this.servers.size + this.lingeringServers.size;
     if (max <= 0 || live < max) return false;
     if (live >= 2 * max) {
       this.refused.dropped++;
@@ -278,8 +321,10 @@ function serverKey(req: SipRequest, method: string): string | undefined {
   if (!via) return undefined;
   const branch = via.params.get('branch');
   const sentBy = `${via.host}:${via.port ?? ''}`;
+  // Joined: one flat string of its own, not a tree of slices of the datagram's
+  // text, which a key kept 32 s (lingering-transactions.ts) would keep alive.
   if (typeof branch === 'string' && branch.startsWith(MAGIC))
-    return `${branch}|${sentBy}|${method}`;
+    return [branch, sentBy, method].join('|');
   const cseq = parseCSeq(req.get('cseq') ?? '');
   return [
     '2543',

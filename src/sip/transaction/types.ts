@@ -18,8 +18,6 @@ export interface ClientTransactionHandler {
   onTimeout(tx: ClientTransaction): void;
   /** The transport failed to send (RFC 3261 17.1.4): the TU treats it as a 503. */
   onTransportError(tx: ClientTransaction, error: Error): void;
-  /** The transaction reached Terminated (optional; for bookkeeping). */
-  onTerminated?(tx: ClientTransaction): void;
 }
 
 export interface ClientTransaction {
@@ -49,8 +47,6 @@ export interface ServerTransaction {
   respond(response: SipResponse): void;
   /** Forgets the transaction now: no more retransmissions, nothing absorbed. */
   terminate(): void;
-  /** Called when the transaction terminates (Timer H/I/J fired, or 2xx sent). */
-  onTerminated?: () => void;
   /** For INVITE: Timer H fired without an ACK for a non-2xx final response. */
   onAckTimeout?: () => void;
 }
