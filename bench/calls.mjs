@@ -93,6 +93,13 @@ process.on('SIGINT', () => process.exit(130));
 
 // ---------- the systems under test ----------
 
+/**
+ * Node's options as `npm start` and the Dockerfile run trunkroute: one V8 helper
+ * thread (docs/performance.md, "One V8 helper thread"). --node-args comes after
+ * and wins, e.g. --node-args=--v8-pool-size=4 for Node's default.
+ */
+const SHIPPED_NODE_ARGS = ['--v8-pool-size=1'];
+
 async function startTrunkroute(ports, extraNodeArgs = [], env = {}) {
   const routes = renderTemplate(
     join(here, 'routes.yaml'),
@@ -121,7 +128,14 @@ async function startTrunkroute(ports, extraNodeArgs = [], env = {}) {
   const out = openSync(logFile, 'w');
   const child = startProcess(
     process.execPath,
-    [...extraNodeArgs, join(opt.dist, 'cli.js'), 'serve', '--config', configFile],
+    [
+      ...SHIPPED_NODE_ARGS,
+      ...extraNodeArgs,
+      join(opt.dist, 'cli.js'),
+      'serve',
+      '--config',
+      configFile,
+    ],
     { stdio: ['ignore', out, 'pipe'], env: { ...process.env, ...env } },
   );
   let stderr = '';
