@@ -3,6 +3,7 @@ import { SipRequest } from '../../../../src/sip/message/sip-message.js';
 import { createResponse } from '../../../../src/sip/message/create-response.js';
 import type { ServerTransaction } from '../../../../src/sip/transaction/types.js';
 import type { Endpoint } from '../../../../src/sip/transport/types.js';
+import { inviteRequest } from '../../../fakes/invite-request.js';
 import { layerOverFakes } from '../../../fakes/layer-over-fakes.js';
 
 // RFC 6026 Accepted state of the INVITE server transaction. Found by the 10%-loss
@@ -13,16 +14,7 @@ const PEER: Endpoint = { protocol: 'udp', address: '127.0.0.1', port: 5070 };
 
 const setup = layerOverFakes;
 
-function invite(branch: string): SipRequest {
-  const r = new SipRequest('INVITE', 'sip:+15551234@127.0.0.1:5060');
-  r.append('Via', `SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}`);
-  r.append('Max-Forwards', '70');
-  r.append('From', '<sip:a@127.0.0.1>;tag=from1');
-  r.append('To', '<sip:+15551234@127.0.0.1>');
-  r.append('Call-ID', `call-${branch}`);
-  r.append('CSeq', '1 INVITE');
-  return r;
-}
+const invite = (branch: string): SipRequest => inviteRequest(branch);
 
 function ackFor(req: SipRequest, branch: string): SipRequest {
   const ack = new SipRequest('ACK', req.uri);

@@ -5,6 +5,7 @@ import { LingeringTransactions } from '../../../../src/sip/transaction/lingering
 import type { ServerTransaction } from '../../../../src/sip/transaction/types.js';
 import type { Endpoint } from '../../../../src/sip/transport/types.js';
 import { FakeClock } from '../../../fakes/fake-clock.js';
+import { inviteRequest } from '../../../fakes/invite-request.js';
 import { layerOverFakes } from '../../../fakes/layer-over-fakes.js';
 
 const PEER: Endpoint = { protocol: 'udp', address: '127.0.0.1', port: 5070 };
@@ -74,15 +75,14 @@ describe('LingeringTransactions', () => {
   });
 });
 
-function invite(branch: string): SipRequest {
-  const r = new SipRequest('INVITE', 'sip:+15551234@127.0.0.1:5060');
-  r.append('Via', `SIP/2.0/UDP 127.0.0.1:5070;branch=${branch}`);
-  r.append('Max-Forwards', '70');
-  r.append('From', '<sip:a@127.0.0.1>;tag=from1');
-  r.append('To', '<sip:+15551234@127.0.0.1>');
-  r.append('Call-ID', `call-${branch}`);
-  r.append('CSeq', '7 INVITE');
-  return r;
+/** An INVITE delivered to a layer over fakes and answered 200 with `tag`. */
+function answered(branch: string, tag: string) {
+  const t = layerOverFakes();
+  const req = inviteRequest(branch, 7);
+  t.transport.deliver(req, PEER);
+  const tx = t.requests[0]!.transaction as ServerTransaction;
+  tx.respond(createResponse(req, 200, undefined, tag));
+  return { t, req, tx };
 }
 
 function cancelOf(req: SipRequest): SipRequest {
@@ -94,11 +94,7 @@ function cancelOf(req: SipRequest): SipRequest {
 
 describe('the transaction layer with transactions that only wait out a timer', () => {
   it('a CANCEL after the 2xx still matches the INVITE, through a stand-in a response can be built from', () => {
-    const t = layerOverFakes();
-    const req = invite('z9hG4bKling1');
-    t.transport.deliver(req, PEER);
-    const tx = t.requests[0]!.transaction as ServerTransaction;
-    tx.respond(createResponse(req, 200, undefined, 'to1'));
+    const { t, req, tx } = answered('z9hG4bKling1', 'to1');
     t.transport.deliver(cancelOf(req), PEER);
     const cancel = t.requests.at(-1)!;
     expect(cancel.request.method).toBe('CANCEL');
@@ -120,11 +116,7 @@ describe('the transaction layer with transactions that only wait out a timer', (
   });
 
   it('a 2xx the TU sends through an Accepted transaction after Timer L does not go out', () => {
-    const t = layerOverFakes();
-    const req = invite('z9hG4bKling2');
-    t.transport.deliver(req, PEER);
-    const tx = t.requests[0]!.transaction as ServerTransaction;
-    tx.respond(createResponse(req, 200, undefined, 'fork1'));
+    const { t, req, tx } = answered('z9hG4bKling2', 'fork1');
     t.clock.advance(31_999);
     tx.respond(createResponse(req, 200, undefined, 'fork2'));
     t.clock.advance(1);
@@ -137,7 +129,7 @@ describe('the transaction layer with transactions that only wait out a timer', (
 
   it('a failed INVITE terminated by the TU in Completed no longer ACKs: the final is a stray', () => {
     const t = layerOverFakes();
-    const tx = t.layer.sendRequest(invite('z9hG4bKling3'), PEER, {
+    const tx = t.layer.sendRequest(inviteRequest('z9hG4bKling3'), PEER, {
       onResponse: () => {},
       onTimeout: () => {},
       onTransportError: () => {},
@@ -157,7 +149,7 @@ describe('the transaction layer with transactions that only wait out a timer', (
   it('the server transaction cap counts those waiting out Timer J', async () => {
     const t = layerOverFakes({ maxServerTransactions: 2 });
     for (const b of ['z9hG4bKcap1', 'z9hG4bKcap2']) {
-      const r = invite(b);
+      const r = inviteRequest(b);
       r.method = 'OPTIONS';
       r.set('CSeq', '1 OPTIONS');
       t.transport.deliver(r, PEER);
@@ -165,7 +157,7 @@ describe('the transaction layer with transactions that only wait out a timer', (
       tx.respond(createResponse(r, 200));
     }
     expect(t.layer.size.servers).toBe(2);
-    t.transport.deliver(invite('z9hG4bKcap3'), PEER);
+    t.transport.deliver(inviteRequest('z9hG4bKcap3'), PEER);
     await Promise.resolve();
     expect(t.requests).toHaveLength(2);
     expect(t.transport.sentOf(503)).toHaveLength(1);
