@@ -6,6 +6,6 @@ RUN npm ci
 COPY . .
 RUN npm run build && npm prune --omit=dev
 EXPOSE 5060/udp 5060/tcp 8080/tcp
-# One V8 helper thread: docs/performance.md, "One V8 helper thread".
-ENTRYPOINT ["node", "--v8-pool-size=1", "dist/cli.js"]
+# Node's options for a call server: docs/performance.md, "Node's options".
+ENTRYPOINT ["node", "--v8-pool-size=1", "--min-semi-space-size=16", "dist/cli.js"]
 CMD ["serve"]

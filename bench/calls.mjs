@@ -95,10 +95,11 @@ process.on('SIGINT', () => process.exit(130));
 
 /**
  * Node's options as `npm start` and the Dockerfile run trunkroute: one V8 helper
- * thread (docs/performance.md, "One V8 helper thread"). --node-args comes after
- * and wins, e.g. --node-args=--v8-pool-size=4 for Node's default.
+ * thread, and a young generation that does not shrink while idle
+ * (docs/performance.md, "Node's options"). --node-args comes after and wins,
+ * e.g. --node-args=--v8-pool-size=4 for Node's default.
  */
-const SHIPPED_NODE_ARGS = ['--v8-pool-size=1'];
+const SHIPPED_NODE_ARGS = ['--v8-pool-size=1', '--min-semi-space-size=16'];
 
 async function startTrunkroute(ports, extraNodeArgs = [], env = {}) {
   const routes = renderTemplate(
