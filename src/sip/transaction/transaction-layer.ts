@@ -252,15 +252,14 @@ export class TransactionLayer {
     }
     const destination = responseDestination(req) ?? inbound.source;
     if (this.overCap(req, destination, inbound.connectionId)) return;
-    const id = key;
     const source = this.endpoints.shared(inbound.source);
     const to = this.endpoints.shared(destination);
     // Reliable transports answer on the connection the request came on (RFC 3261 18.2.2).
     const tx: ServerTx =
       req.method === 'INVITE'
-        ? new InviteServerTransaction(this.ctx, id, req, source, to, inbound.connectionId)
-        : new NonInviteServerTransaction(this.ctx, id, req, source, to, inbound.connectionId);
-    this.servers.set(id, tx);
+        ? new InviteServerTransaction(this.ctx, key, req, source, to, inbound.connectionId)
+        : new NonInviteServerTransaction(this.ctx, key, req, source, to, inbound.connectionId);
+    this.servers.set(key, tx);
     let cancelled: ServerTransaction | undefined;
     if (req.method === 'CANCEL') {
       // RFC 3261 9.2: the CANCEL matches the INVITE with the same key but for the method.
