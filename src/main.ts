@@ -216,6 +216,7 @@ export async function startServer(
       config.proxy.shed_utilization > 0 ? shedder : undefined,
     ),
     onOverload: (reason) => metrics.overload(reason),
+    onRepeatUnanswered: () => metrics.overloadRepeatUnanswered(),
     settings: {
       mode: config.proxy.mode,
       redirectStatus: config.proxy.redirect_status,

@@ -103,6 +103,7 @@ export class Metrics {
   private readonly pdd: Histogram;
   private readonly reloads: Counter<'outcome'>;
   private readonly overloads: Counter<'reason'>;
+  private readonly unansweredRepeats: Counter;
   private readonly seizures: Counter<'provider'>;
   private readonly answers: Counter<'provider'>;
   private readonly billable: Counter<'provider'>;
@@ -151,6 +152,11 @@ export class Metrics {
       name: 'trunkroute_overload_rejections_total',
       help: 'New INVITEs answered 503 before routing: source_rate (one source over proxy.source_invite_rate), calls_in_setup (proxy.max_calls_in_setup reached) or load (shed to hold trunkroute at proxy.shed_utilization).',
       labelNames: ['reason'],
+      registers,
+    });
+    this.unansweredRepeats = new Counter({
+      name: 'trunkroute_overload_retransmissions_unanswered_total',
+      help: 'Retransmissions of INVITEs answered 503 before routing that left the caller before that 503 left trunkroute (they waited in its socket queue meanwhile), so not answered again (docs/proxy.md, The queue decides).',
       registers,
     });
     this.seizures = new Counter({
@@ -348,6 +354,10 @@ export class Metrics {
 
   overload(reason: string): void {
     this.overloads.inc({ reason });
+  }
+
+  overloadRepeatUnanswered(): void {
+    this.unansweredRepeats.inc();
   }
 
   reload(outcome: 'applied' | 'refused'): void {

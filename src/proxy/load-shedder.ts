@@ -45,6 +45,10 @@ const SEVERE_QUEUE = 4;
 const SEVERE_QUEUE_MS = 250;
 /** With the queue drained, the most the share grows in one sample. */
 const MAX_GROWTH = 1.25;
+/** A severe queue still growing: the most a sample cuts towards the estimate (BLIND_CUT otherwise). */
+const SEVERE_CUT = 0.5;
+/** Samples less busy than this say little about the CPU time a busy loop gets. */
+const CPU_GOT_MIN_UTILIZATION = 0.2;
 
 type Elu = (a?: EventLoopUtilization, b?: EventLoopUtilization) => EventLoopUtilization;
 
@@ -150,6 +154,9 @@ export class LoadShedder {
   private lastQueue?: number;
   /** Loop time (ms, CPU-capped) one admitted call costs; undefined until measured. */
   private costMs?: number;
+  /** The share of its busy wall time the main thread had a core (last two busy samples). */
+  private cpuGot = 1;
+  private previousCpuGot = 1;
   private timer?: NodeJS.Timeout;
   // New INVITEs since the last sample: admitted, shed, and decided elsewhere.
   private admittedCount = 0;
@@ -187,8 +194,14 @@ export class LoadShedder {
     // calls we cannot serve are better shed than retransmitted (measured: at
     // 800 calls/s on the bench the main thread got 75-99 % of a core while its
     // loop read 1.0 for nine seconds, and the capped reading never shed).
-    const u = Math.min(raw, this.cpuShare());
+    const cpu = this.cpuShare();
+    const u = Math.min(raw, cpu);
     this.lastUtilization = u;
+    if (raw >= CPU_GOT_MIN_UTILIZATION) {
+      const got = Math.min(1, cpu / raw);
+      this.cpuGot = (got + this.previousCpuGot) / 2;
+      this.previousCpuGot = got;
+    }
     this.overFor =
       raw > this.settings.targetUtilization ? this.overFor + this.settings.sampleMs : 0;
     // The proportional step reads the last two samples together: one slow tick,
@@ -280,8 +293,11 @@ export class LoadShedder {
    * the loop can carry by the cost estimate, and held while it shrinks: the
    * backlog drains by itself, and cutting on until it has (the loop stays
    * saturated meanwhile) took the share to nothing and wasted the capacity
-   * freed. Once the queue is under half the limit, the share grows with the
-   * room the loop has left, at once to what the estimate says it carries.
+   * freed; past the severe mark the cuts are deeper (SEVERE_CUT, or BLIND_CUT
+   * where the estimate sees room), since callers and providers are about to
+   * retransmit. Once the queue is under half the limit, the share grows with
+   * the room the loop has left, at once to what the estimate says fits in the
+   * CPU time the loop gets.
    */
   private followQueue(q: number, raw: number, level: number, counts: SampleCounts): void {
     const target = this.settings.targetUtilization;
@@ -298,17 +314,28 @@ export class LoadShedder {
       if (this.lastQueue !== undefined && q < this.lastQueue) return;
       // What the loop carries with the CPU time it gets (over two samples):
       // workers sharing the cores with other busy processes get part of one.
+      const severe = q >= this.severeMs(limit);
       const fill = this.fillingShare(DRAIN * Math.min(target, level), counts);
+      // A severe queue is a few samples from retransmissions: cut deeper.
       if (fill !== undefined && fill < this.share)
-        this.share = Math.max(fill, this.share * (1 - BLIND_CUT));
+        this.share = Math.max(fill, this.share * (1 - (severe ? SEVERE_CUT : BLIND_CUT)));
       // Without an estimate, or with one that says there is room while the
-      // queue grows (retransmissions in it, or the estimate behind), a fixed cut.
-      else this.share *= 1 - (fill === undefined ? BLIND_CUT : GENTLE_CUT);
+      // queue grows (retransmissions in it, or the estimate behind), a fixed
+      // cut: gentle while the queue is short, a quarter once it is severe. A
+      // queue still growing past the severe mark is a few samples from callers'
+      // and providers' retransmissions, which add load faster than gentle cuts
+      // take it away: with the machine's other core busy, 5 % a sample let the
+      // queue grow from 275 ms to 1.5 s (BENCHMARKS.md, "A busy neighbour").
+      else this.share *= 1 - (fill === undefined || severe ? BLIND_CUT : GENTLE_CUT);
     } else if (q < limit / 2 && this.share < 1) {
       // In proportion to the room the loop has left (at most a quarter more a
       // sample), at least a point, and at once to what the estimate says it carries.
       const byLoop = this.share * Math.min(MAX_GROWTH, target / Math.max(level, 0.1)) + 0.01;
-      const fill = this.fillingShare(target, counts) ?? 0;
+      // The estimate is CPU time a call: what fills the target is what fits in
+      // the CPU time a busy loop gets (on a machine whose other processes take
+      // part of our core, growing to the full target's worth at once overshot
+      // to two or three times what the loop carried, and the queue built again).
+      const fill = this.fillingShare(target * this.cpuGot, counts) ?? 0;
       this.share = Math.min(1, Math.max(byLoop, this.share + 0.01, fill));
     }
   }

@@ -17,6 +17,24 @@ export interface OverloadSettings {
 export interface LoadAdmission {
   admit(): boolean;
   noteTurnedAway(): void;
+  /** About how long a datagram read now waited in our sockets' queues (ms). */
+  readonly queueDelayMs?: number;
+}
+
+/** A retransmission of an INVITE turned away. */
+export interface Repeat {
+  reason: OverloadReason;
+  /**
+   * Sent before our last answer to it left: it waited in our queue while the
+   * answer went out, and the caller, given that answer, stops retransmitting.
+   */
+  answered: boolean;
+}
+
+interface TurnedAway {
+  reason: OverloadReason;
+  /** When it was last answered (the clock's ms). */
+  answeredAt: number;
 }
 
 interface Bucket {
@@ -47,7 +65,7 @@ export class OverloadGuard {
   /** Token buckets by source address, the least recently seen forgotten first. */
   private readonly buckets: LruMap<Bucket>;
   /** INVITEs turned away, by transaction key, with why and when (oldest first). */
-  private readonly turnedAwayKeys: RecentKeys<OverloadReason>;
+  private readonly turnedAwayKeys: RecentKeys<TurnedAway>;
 
   constructor(
     private readonly settings: OverloadSettings,
@@ -70,7 +88,8 @@ export class OverloadGuard {
     key?: string,
   ): OverloadReason | undefined {
     const reason = this.decide(source, callsInSetup, known);
-    if (reason !== undefined && key !== undefined) this.turnedAwayKeys.set(key, reason);
+    if (reason !== undefined && key !== undefined)
+      this.turnedAwayKeys.set(key, { reason, answeredAt: this.now() });
     return reason;
   }
 
@@ -82,10 +101,25 @@ export class OverloadGuard {
    * to us, and once the admitted share had grown back it was routed: a call
    * set up at a provider for a caller that had already taken the 503 and
    * ACKed it, answered into nothing, and held at the provider until its timers
-   * ran out. Not counted again: it is the same call.
+   * ran out. Not counted again: it is the same call. `answered`: our answer to
+   * it is already on its way, and this one needs none.
    */
-  repeated(key: string): OverloadReason | undefined {
-    return this.turnedAwayKeys.get(key);
+  repeated(key: string): Repeat | undefined {
+    const e = this.turnedAwayKeys.get(key);
+    if (!e) return undefined;
+    const now = this.now();
+    // RFC 3261 8.2.7: a stateless answer is sent again for each retransmission,
+    // so that a lost answer is repaired. One that left the caller before our
+    // answer to it left us (it waited in our queue meanwhile: since the answer,
+    // less time has passed than datagrams wait there) cannot be about a lost
+    // answer. Past the ceiling, with the queue at hundreds of ms, answering
+    // those again (and reading the ACK each answer brings back) filled the CPU
+    // that shedding had freed, and the queue grew until shedding everything
+    // could not drain it (BENCHMARKS.md, "A busy neighbour"). A lost answer is
+    // answered at the caller's next retransmission, which leaves after it.
+    const answered = now - e.answeredAt < (this.load?.queueDelayMs ?? 0);
+    if (!answered) e.answeredAt = now;
+    return { reason: e.reason, answered };
   }
 
   private decide(

@@ -77,6 +77,8 @@ export interface ProxyCoreDeps {
   overload?: OverloadGuard;
   /** A new INVITE turned away by the overload guard (counted, not logged one by one). */
   onOverload?: (reason: OverloadReason) => void;
+  /** A retransmission of an INVITE turned away, not answered again: its 503 was on its way (OverloadGuard.repeated). */
+  onRepeatUnanswered?: () => void;
   /**
    * The end of every call's setup, with the record as it stands then (an
    * answered call's end is not known yet): setup metrics count here.
@@ -592,12 +594,6 @@ export class ProxyCore implements TransactionUser {
   }
 
   /**
-   * Answers and forgets at once, as a stateless proxy would (RFC 3261 16.11):
-   * no retransmissions of the response and no transaction kept for its ACK, so
-   * a flood that never ACKs costs one send per INVITE. A retransmitted INVITE
-   * simply gets the same answer again.
-   */
-  /**
    * The overload guard, before any routing work and before the request is even
    * copied: a shed INVITE must cost a small part of a call, or shedding cannot
    * keep trunkroute under its ceiling. No call record either: under a flood the
@@ -608,8 +604,13 @@ export class ProxyCore implements TransactionUser {
     if (!guard) return false;
     // A retransmission of an INVITE turned away gets the same answer, uncounted.
     const again = guard.repeated(transaction.id);
+    if (again?.answered) {
+      transaction.terminate();
+      this.deps.onRepeatUnanswered?.();
+      return true;
+    }
     const overload =
-      again ??
+      again?.reason ??
       guard.check(incoming.source.address, this.calls.size, this.knownSource, transaction.id);
     if (!overload) return false;
     const res = createResponse(
@@ -626,6 +627,13 @@ export class ProxyCore implements TransactionUser {
     return true;
   }
 
+  /**
+   * Answers and forgets at once, as a stateless proxy would (RFC 3261 16.11):
+   * no retransmissions of the response and no transaction kept for its ACK, so
+   * a flood that never ACKs costs one send per INVITE. A retransmitted INVITE
+   * gets the same answer again, unless that answer is already on its way
+   * (OverloadGuard.repeated).
+   */
   private rejectStateless(server: ServerTransaction, res: SipResponse): void {
     server.respond(res);
     server.terminate();

@@ -351,8 +351,11 @@ function fakeQueue() {
   };
 }
 
-/** Target 0.9, a queue limit of 50 ms by default, the process getting all its CPU time; its fake loop and queue. */
-function queueShedder(queueDelayMs = 50) {
+/**
+ * Target 0.9, a queue limit of 50 ms by default, the main thread's CPU time per
+ * wall time from `cpu` (by default all it asked for); its fake loop and queue.
+ */
+function queueShedder(queueDelayMs = 50, cpu: () => number = ALL_CPU) {
   const f = fakeElu();
   const q = fakeQueue();
   const s = new LoadShedder(
@@ -363,7 +366,7 @@ function queueShedder(queueDelayMs = 50) {
       queueDelayMs,
     },
     f.elu,
-    ALL_CPU,
+    cpu,
     q.signal,
   );
   return { f, q, s };
@@ -471,6 +474,53 @@ describe('LoadShedder with a queue signal', () => {
     // Offered what it carries again: every call taken within a few samples.
     for (let i = 0; i < 20; i++) step(s, f, q, 100, 80, 2);
     expect(s.admittedShare).toBe(1);
+  });
+
+  it('a severe queue that still grows is cut by up to half towards the estimate, and by a quarter where the estimate says there is room', () => {
+    const { f, q, s } = queueShedder();
+    // A call costs 0.8 ms of loop time.
+    for (let i = 0; i < 5; i++) step(s, f, q, 100, 80, 2);
+    // Four times what fits, and the queue at once past 200 ms: halved, not
+    // a quarter off, on the way to the 101 of 400 that fit.
+    step(s, f, q, 400, 100, 250);
+    expect(s.admittedShare).toBeCloseTo(0.5);
+
+    // What the estimate says fits, yet the queue grows (retransmissions, or a
+    // call dearer than estimated): gently while it is short...
+    const b = queueShedder();
+    for (let i = 0; i < 5; i++) step(b.s, b.f, b.q, 100, 80, 2);
+    step(b.s, b.f, b.q, 100, 100, 60);
+    step(b.s, b.f, b.q, 100, 100, 120);
+    expect(b.s.admittedShare).toBeCloseTo(0.95);
+    // ...and a quarter a sample once it is severe and still growing.
+    step(b.s, b.f, b.q, 100, 100, 250);
+    expect(b.s.admittedShare).toBeCloseTo(0.95 * 0.75);
+    step(b.s, b.f, b.q, 100, 100, 300);
+    expect(b.s.admittedShare).toBeCloseTo(0.95 * 0.75 * 0.75);
+  });
+
+  it('grows back to what fits in the CPU time a busy loop gets, not in the whole target, when a neighbour takes part of the core', () => {
+    let cpu = 1;
+    const { f, q, s } = queueShedder(50, () => cpu);
+    // A call costs 0.8 ms of CPU (the loop had all the CPU it asked for).
+    for (let i = 0; i < 5; i++) {
+      cpu = 0.8;
+      step(s, f, q, 100, 80, 2);
+    }
+    // A neighbour takes 40 % of the core: the loop never idles, gets 0.6 of it,
+    // and the queue grows past the severe mark while 1,000 calls a sample arrive.
+    for (const d of [250, 400, 550, 700]) {
+      cpu = 0.6;
+      step(s, f, q, 1000, 100, d);
+    }
+    const cut = s.admittedShare;
+    expect(cut).toBeLessThan(0.1);
+    // Drained: 0.9 × 0.6 × 100 / 0.8 = 67.5 calls fit a sample, 0.0675 of 1,000;
+    // the whole target's worth would be 0.1125.
+    cpu = 0.36;
+    step(s, f, q, 1000, 60, 5);
+    expect(s.admittedShare).toBeCloseTo(Math.max(0.0675, cut * 1.25 + 0.01), 3);
+    expect(s.admittedShare).toBeLessThan(0.1);
   });
 
   it('without a fresh queue reading, the loop alone decides as before', () => {

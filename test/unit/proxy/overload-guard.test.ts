@@ -101,17 +101,48 @@ describe('OverloadGuard', () => {
       shedder,
     );
     expect(g.check('192.0.2.1', 0, undefined, 'z9hG4bK-1|192.0.2.1:5060|INVITE')).toBe('load');
-    expect(g.repeated('z9hG4bK-1|192.0.2.1:5060|INVITE')).toBe('load');
+    expect(g.repeated('z9hG4bK-1|192.0.2.1:5060|INVITE')).toEqual({
+      reason: 'load',
+      answered: false,
+    });
     // The load has gone: a new INVITE is taken, but the caller's retransmission of
     // the one turned away (sent before our 503 reached it) is not a new call.
     shedding = false;
     now = 800;
     expect(g.check('192.0.2.1', 0, undefined, 'z9hG4bK-2|192.0.2.1:5060|INVITE')).toBeUndefined();
     expect(g.repeated('z9hG4bK-2|192.0.2.1:5060|INVITE')).toBeUndefined();
-    expect(g.repeated('z9hG4bK-1|192.0.2.1:5060|INVITE')).toBe('load');
+    expect(g.repeated('z9hG4bK-1|192.0.2.1:5060|INVITE')?.reason).toBe('load');
     // Past Timer B (64 × T1) it is forgotten.
     now = 32_001;
     expect(g.repeated('z9hG4bK-1|192.0.2.1:5060|INVITE')).toBeUndefined();
+  });
+
+  it('does not answer again a retransmission that left the caller before its answer left us, and answers one sent after', () => {
+    let now = 0;
+    // Datagrams wait 300 ms in our queue.
+    const shedder = { admit: () => false, noteTurnedAway: () => {}, queueDelayMs: 300 };
+    const g = new OverloadGuard(
+      { sourceRate: 0, maxCallsInSetup: 0, maxSources: 100 },
+      () => now,
+      shedder,
+    );
+    const key = 'z9hG4bK-1|192.0.2.1:5060|INVITE';
+    expect(g.check('192.0.2.1', 0, undefined, key)).toBe('load');
+    // Read 250 ms after the 503 left: it was in our queue while the 503 went out.
+    now = 250;
+    expect(g.repeated(key)).toEqual({ reason: 'load', answered: true });
+    // Read 300 ms after it: sent once the 503 had left, so perhaps about a lost
+    // 503, and answered; the next is measured from this answer.
+    now = 300;
+    expect(g.repeated(key)).toEqual({ reason: 'load', answered: false });
+    now = 599;
+    expect(g.repeated(key)?.answered).toBe(true);
+    now = 600;
+    expect(g.repeated(key)?.answered).toBe(false);
+    // With no queue, every retransmission is answered (RFC 3261 8.2.7).
+    shedder.queueDelayMs = 0;
+    now = 601;
+    expect(g.repeated(key)?.answered).toBe(false);
   });
 
   it('remembers a bounded number of INVITEs turned away, the oldest making room', () => {
@@ -119,6 +150,6 @@ describe('OverloadGuard', () => {
     for (let i = 0; i < 60_000; i++) g.check('192.0.2.1', 5, undefined, `k${i}`);
     expect(g.rememberedTurnedAway).toBe(50_000);
     expect(g.repeated('k0')).toBeUndefined();
-    expect(g.repeated('k59999')).toBe('calls_in_setup');
+    expect(g.repeated('k59999')?.reason).toBe('calls_in_setup');
   });
 });
