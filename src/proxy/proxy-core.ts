@@ -602,7 +602,8 @@ export class ProxyCore implements TransactionUser {
   private overloaded(incoming: IncomingRequest, transaction: ServerTransaction): boolean {
     const guard = this.deps.overload;
     if (!guard) return false;
-    // A retransmission of an INVITE turned away gets the same answer, uncounted.
+    // A retransmission of an INVITE turned away gets the same answer, uncounted,
+    // or none when that answer left after it did (OverloadGuard.repeated).
     const again = guard.repeated(transaction.id);
     if (again?.answered) {
       transaction.terminate();
