@@ -303,10 +303,9 @@ export class LoadShedder {
     const target = this.settings.targetUtilization;
     const limit = this.settings.queueDelayMs ?? 0;
     this.queuedFor = q >= limit ? this.queuedFor + this.settings.sampleMs : 0;
+    const severe = q >= this.severeMs(limit);
     const overloaded =
-      raw > target &&
-      q >= limit &&
-      (this.queuedFor >= 2 * this.settings.sampleMs || q >= this.severeMs(limit));
+      raw > target && q >= limit && (this.queuedFor >= 2 * this.settings.sampleMs || severe);
     if (overloaded) {
       if (counts.callShare < MIN_CALL_SHARE) return;
       // A queue that shrinks drains by itself: cutting on while it does (the
@@ -314,7 +313,6 @@ export class LoadShedder {
       if (this.lastQueue !== undefined && q < this.lastQueue) return;
       // What the loop carries with the CPU time it gets (over two samples):
       // workers sharing the cores with other busy processes get part of one.
-      const severe = q >= this.severeMs(limit);
       const fill = this.fillingShare(DRAIN * Math.min(target, level), counts);
       // A severe queue is a few samples from retransmissions: cut deeper.
       if (fill !== undefined && fill < this.share)
