@@ -6,6 +6,7 @@
 //       [--only trunkroute|kamailio] [--json FILE] [--cpu-prof DIR]
 //       [--kamailio-children 2] [--kamailio-shm qm|fm|tlsf] [--workers 1] [--keep-going]
 //       [--node-args='--flag ...'] [--dist DIR] [--warmup-seconds 15]
+//       [--pause-seconds 0]
 //   node bench/calls.mjs --memory 20000 [--memory-rate 500]   (memory per call, trunkroute)
 //
 // failover: providers A=503, B=404, C=200; every call is tried on A, B, then C.
@@ -61,6 +62,9 @@ const { values: opt } = parseArgs({
     // 5 s (500 calls a worker) two workers still shed 0.7-1.8 % of a first step at
     // 1,700 in its first 2 s, and none after 15 (BENCHMARKS.md, "A longer warm-up").
     'warmup-seconds': { type: 'string', default: '15' },
+    // Idle seconds after each step, beside the usual 1.5: with --only, a system sits
+    // idle between its steps as it does while the other system runs its step.
+    'pause-seconds': { type: 'string', default: '0' },
     memory: { type: 'string' },
     'memory-rate': { type: 'string', default: '500' },
     keep: { type: 'boolean', default: false },
@@ -74,6 +78,8 @@ const steps = opt.steps.split(',').map(Number);
 const stepSeconds = Number(opt['step-seconds']);
 const warmupSeconds = Number(opt['warmup-seconds']);
 const WARMUP_RATE = 200;
+const pauseSeconds = Number(opt['pause-seconds']);
+if (!(pauseSeconds >= 0)) throw new Error('--pause-seconds is a number of seconds, 0 or more');
 const systems = opt.only ? [opt.only] : ['trunkroute', 'kamailio'];
 for (const s of systems)
   if (s !== 'trunkroute' && s !== 'kamailio') throw new Error('--only is trunkroute or kamailio');
@@ -83,7 +89,8 @@ const runDir = mkdtempSync(join(tmpdir(), 'bench-calls-run-'));
 const maxRunMs =
   (opt.memory
     ? 600
-    : systems.length * (steps.length * (stepSeconds + 40) + warmupSeconds + 40) + 60) * 1000;
+    : systems.length * (steps.length * (stepSeconds + 40 + pauseSeconds) + warmupSeconds + 40) +
+      60) * 1000;
 const runBound = setTimeout(() => {
   console.error(`bench/calls: still running after ${maxRunMs / 1000} s, stopping`);
   process.exit(1);
@@ -464,7 +471,7 @@ async function runSteps() {
         if (row.error) console.error(row.error);
         misses[s] = row.sustained ? 0 : misses[s] + 1;
         // Transactions of the step wind down (timers K/D) before the next one.
-        await sleep(1500);
+        await sleep(1500 + pauseSeconds * 1000);
       }
       if (systems.every(out)) break;
     }
