@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // redis-server processes, one file at a time so the 2-core CI machine is not oversubscribed).
 export default defineConfig({
   test: {
+    // One directory for the run's temporary files, removed at its end (test/temp-dir.ts).
+    globalSetup: ['test/global-temp-root.ts'],
     projects: [
       {
         test: {

@@ -1,9 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../temp-dir.js';
 
 // Keeps bench/calls from rotting: one short step of the call-rate benchmark
 // (trunkroute only, failover A=503 → B=404 → C=200, 20 calls/s for 3 s, after a
@@ -45,7 +45,7 @@ function runBench(args: string[]): Promise<{ code: number | null; output: string
 
 describe('bench/calls smoke run', () => {
   it('places calls through the three-provider failover and reports one row with every call connected', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+    const dir = tempDir('bench-smoke-');
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const json = join(dir, 'result.json');
     const { code, output } = await runBench([

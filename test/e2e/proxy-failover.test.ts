@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DIALLED as NUMBER,
@@ -10,6 +9,7 @@ import {
   type ProviderTrunk as Provider,
 } from './harness/scene.js';
 import type { SippResult } from './harness/sipp.js';
+import { tempDir } from '../temp-dir.js';
 
 // The proxy's end-to-end suite (issue 4): real SIPp callers and providers, a real
 // trunkroute process, all on loopback. Each test asserts SIPp's statistics and
@@ -160,7 +160,7 @@ describe('failover through provider trunks (real SIPp)', () => {
     const a = await provider('a', { answer: true });
     const b = await provider('b', { answer: true });
     const tr = await trunkroute(routeTable([a, b]), { proxy: { mode: 'redirect' } });
-    const dir = mkdtempSync(join(tmpdir(), 'trunkroute-msg-'));
+    const dir = tempDir('trunkroute-msg-');
     const trace = join(dir, 'messages.log');
     const caller = await call(tr, {
       expect: 302,

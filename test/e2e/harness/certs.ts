@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../temp-dir.js';
 
 /** A certificate and its key, as PEM files. */
 export interface CertFiles {
@@ -18,7 +18,7 @@ function openssl(args: string[]): void {
 
 /** A fresh temp dir for one test's certificates. */
 export function certDir(): string {
-  return mkdtempSync(join(tmpdir(), 'trunkroute-certs-'));
+  return tempDir('trunkroute-certs-');
 }
 
 /** A self-signed certificate for localhost / 127.0.0.1 / ::1 (trusted by no one unless pinned). */

@@ -1,11 +1,10 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { freePort } from './ports.js';
 import { renderScenario, runSipp, type SippProcess, type SippResult } from './sipp.js';
 import { startTrunkroute, type TrunkrouteProcess } from './trunkroute.js';
+import { tempDir } from '../../temp-dir.js';
 
 /** The repository's SIPp scenario folder. */
 export const SCENARIOS = fileURLToPath(new URL('../../../sipp-scenarios/', import.meta.url));
@@ -59,7 +58,7 @@ export class Scene {
 
   /** A scratch folder for files a test writes. */
   tempDir(): string {
-    return mkdtempSync(join(tmpdir(), 'trunkroute-scene-'));
+    return tempDir('trunkroute-scene-');
   }
 
   async stopAll(): Promise<void> {

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { track, untrack } from './children.js';
+import { tempDir } from '../../temp-dir.js';
 
 export interface SippOptions {
   /** Scenario file path. */
@@ -54,7 +54,7 @@ export interface SippProcess {
 
 /** Runs one SIPp process, tracked by its PID, with its statistics written to a CSV we read at the end. */
 export function runSipp(o: SippOptions): SippProcess {
-  const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  const dir = tempDir('sipp-');
   const args = [
     ...(o.remote ? [o.remote] : []),
     '-sf',
@@ -184,7 +184,7 @@ export function renderScenario(file: string, vars: Record<string, string | numbe
   let xml = readFileSync(file, 'latin1');
   for (const [k, v] of Object.entries(vars))
     xml = xml.split(`__${k.toUpperCase()}__`).join(String(v));
-  const out = join(mkdtempSync(join(tmpdir(), 'sipp-scn-')), file.split('/').pop()!);
+  const out = join(tempDir('sipp-scn-'), file.split('/').pop()!);
   writeFileSync(out, xml, 'latin1');
   return out;
 }

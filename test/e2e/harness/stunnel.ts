@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { track, untrack } from './children.js';
+import { tempDir } from '../../temp-dir.js';
 
 /**
  * stunnel between SIPp and trunkroute's TLS: Debian's SIPp is built without
@@ -29,7 +29,7 @@ export interface StunnelProcess {
 
 /** Starts stunnel in the foreground, tracked by PID, and waits until its port accepts. */
 export async function startStunnel(o: StunnelOptions): Promise<StunnelProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'stunnel-'));
+  const dir = tempDir('stunnel-');
   const logFile = join(dir, 'stunnel.log');
   const lines = [
     'foreground = yes',

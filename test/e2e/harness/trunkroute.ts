@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CallRecord } from '../../../src/observability/call-record.js';
 import { freePort } from './ports.js';
+import { tempDir } from '../../temp-dir.js';
 
 const CLI = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
 
@@ -41,7 +41,7 @@ export interface TrunkrouteProcess {
 
 /** Starts `node dist/cli.js serve` on free loopback ports and waits until it listens. */
 export async function startTrunkroute(opts: TrunkrouteOptions): Promise<TrunkrouteProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'trunkroute-e2e-'));
+  const dir = tempDir('trunkroute-e2e-');
   const routesFile = join(dir, typeof opts.routes === 'string' ? 'routes.yaml' : 'routes.json');
   writeFileSync(
     routesFile,

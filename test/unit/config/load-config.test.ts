@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/load-config.js';
 import { certDir, selfSigned } from '../../e2e/harness/certs.js';
+import { tempDir } from '../../temp-dir.js';
 
 function file(name: string, text: string): string {
-  const f = join(mkdtempSync(join(tmpdir(), 'trunkroute-cfg-')), name);
+  const f = join(tempDir('trunkroute-cfg-'), name);
   writeFileSync(f, text);
   return f;
 }

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callRecordLogger, createLogger } from '../../../src/observability/logger.js';
 import { Credentials } from '../../../src/routing/index.js';
+import { tempDir } from '../../temp-dir.js';
 
 // Provider digest passwords never reach a log line, raw or validated.
 
 describe('logger redaction', () => {
   it('redacts provider auth passwords wherever a table or provider is logged', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'log-')), 'out.log');
+    const file = join(tempDir('log-'), 'out.log');
     const log = createLogger('info', { destination: file, sync: true });
     const provider = {
       id: 'a',
@@ -29,7 +29,7 @@ describe('logger redaction', () => {
 
 describe('call record logger', () => {
   it('writes the record whole, in the process log line format', () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'log-')), 'out.log');
+    const file = join(tempDir('log-'), 'out.log');
     const log = createLogger('info', { destination: file, sync: true });
     const record = { call_id: 'c1', outcome: 'connected', status: 200, attempts: [{ index: 1 }] };
     callRecordLogger(log).info({ call: record }, 'call');
@@ -49,7 +49,7 @@ describe('call record logger', () => {
 
 describe('asynchronous logger', () => {
   it('writes the lines of a moment together, in order, without being flushed', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'log-')), 'out.log');
+    const file = join(tempDir('log-'), 'out.log');
     const log = createLogger('info', { destination: file });
     // The destination is opened asynchronously: until it is, there is no file.
     const read = (): string => {

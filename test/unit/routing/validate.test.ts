@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkConfig } from '../../../src/config/check-config.js';
 import { formatError, parseRouteFile, validateTable } from '../../../src/routing/index.js';
+import { tempDir } from '../../temp-dir.js';
 
 // Each validation error class with its exact message; an invalid table yields no table.
 
@@ -156,7 +156,7 @@ describe('route table validation', () => {
   });
 
   it('check-config prints every problem in a route file with three different errors', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trunkroute-check-'));
+    const dir = tempDir('trunkroute-check-');
     const file = join(dir, 'routes.yaml');
     writeFileSync(
       file,
@@ -180,7 +180,7 @@ describe('route table validation', () => {
   });
 
   it('check-config: a pinned CA file that cannot be read, and TLS gateways without a tls: listener', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'trunkroute-tls-'));
+    const dir = tempDir('trunkroute-tls-');
     const file = join(dir, 'routes.yaml');
     writeFileSync(
       file,

@@ -1,9 +1,9 @@
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../../src/store/file-store.js';
 import { within } from '../../fakes/within.js';
+import { tempDir } from '../../temp-dir.js';
 
 // The route file, watched: good edits go live within a second, bad ones are refused
 // with the field named and the old table stays.
@@ -25,7 +25,7 @@ function table(routes: string): string {
 }
 
 async function store(text: string): Promise<{ s: FileStore; file: string }> {
-  const file = join(mkdtempSync(join(tmpdir(), 'trunkroute-fs-')), 'routes.yaml');
+  const file = join(tempDir('trunkroute-fs-'), 'routes.yaml');
   writeFileSync(file, text);
   const s = new FileStore(file, { watch: true, log });
   await s.start();

@@ -1,0 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TEMP_ROOT_ENV } from './temp-dir.js';
+
+/**
+ * Vitest's global setup: one directory for a run's temporary files, removed when
+ * the run ends. Each run made a few hundred directories of its own in the system's
+ * (one per SIPp and trunkroute process, per rendered scenario, per certificate
+ * set) and left them there.
+ */
+export default function setup(): () => void {
+  const root = mkdtempSync(join(tmpdir(), 'trunkroute-test-'));
+  process.env[TEMP_ROOT_ENV] = root;
+  return () => rmSync(root, { recursive: true, force: true });
+}
