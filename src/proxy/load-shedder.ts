@@ -295,9 +295,10 @@ export class LoadShedder {
    * saturated meanwhile) took the share to nothing and wasted the capacity
    * freed; past the severe mark the cuts are deeper (SEVERE_CUT, or BLIND_CUT
    * where the estimate sees room), since callers and providers are about to
-   * retransmit. Once the queue is under half the limit, the share grows with
-   * the room the loop has left, at once to what the estimate says fits in the
-   * CPU time the loop gets.
+   * retransmit. Once the queue is under half the limit, the share grows at
+   * once to what the estimate says fits in the CPU time the loop gets, then by
+   * a point a sample (with the room the loop has left while there is no
+   * estimate).
    */
   private followQueue(q: number, raw: number, level: number, counts: SampleCounts): void {
     const target = this.settings.targetUtilization;
@@ -326,15 +327,20 @@ export class LoadShedder {
       // queue grow from 275 ms to 1.5 s (BENCHMARKS.md, "A busy neighbour").
       else this.share *= 1 - (fill === undefined || severe ? BLIND_CUT : GENTLE_CUT);
     } else if (q < limit / 2 && this.share < 1) {
-      // In proportion to the room the loop has left (at most a quarter more a
-      // sample), at least a point, and at once to what the estimate says it carries.
-      const byLoop = this.share * Math.min(MAX_GROWTH, target / Math.max(level, 0.1)) + 0.01;
       // The estimate is CPU time a call: what fills the target is what fits in
       // the CPU time a busy loop gets (on a machine whose other processes take
       // part of our core, growing to the full target's worth at once overshot
       // to two or three times what the loop carried, and the queue built again).
-      const fill = this.fillingShare(target * this.cpuGot, counts) ?? 0;
-      this.share = Math.min(1, Math.max(byLoop, this.share + 0.01, fill));
+      const fill = this.fillingShare(target * this.cpuGot, counts);
+      // With an estimate: at once to the share it says the loop carries, and
+      // past it a point a sample. The room the loop has just after a drain is
+      // no measure: the calls admitted now bring most of their work one or more
+      // queue waits later, so growing by that room went on to twice what the
+      // loop carried, and the queue built again to 300-400 ms, cycle after
+      // cycle (BENCHMARKS.md, "A slow morning"). Without an estimate, in
+      // proportion to the room (at most a quarter more a sample), at least a point.
+      const next = fill ?? this.share * Math.min(MAX_GROWTH, target / Math.max(level, 0.1)) + 0.01;
+      this.share = Math.min(1, Math.max(this.share + 0.01, next));
     }
   }
 

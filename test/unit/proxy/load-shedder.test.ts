@@ -519,8 +519,38 @@ describe('LoadShedder with a queue signal', () => {
     // the whole target's worth would be 0.1125.
     cpu = 0.36;
     step(s, f, q, 1000, 60, 5);
-    expect(s.admittedShare).toBeCloseTo(Math.max(0.0675, cut * 1.25 + 0.01), 3);
+    expect(s.admittedShare).toBeCloseTo(Math.max(0.0675, cut + 0.01), 3);
     expect(s.admittedShare).toBeLessThan(0.1);
+  });
+
+  it('grows back after a drain at once to the share the estimate says the loop carries, and past it only a point a sample', () => {
+    const { f, q, s } = queueShedder();
+    // A call costs 0.8 ms of loop time.
+    for (let i = 0; i < 5; i++) step(s, f, q, 100, 80, 2);
+    // Three times that offered: the queue grows past the severe mark for a
+    // while (cut on below what fits), then drains.
+    for (const d of [250, 400, 500, 600]) step(s, f, q, 300, 100, d);
+    for (const d of [300, 150, 60]) step(s, f, q, 300, 100, d);
+    const cut = s.admittedShare;
+    expect(cut).toBeLessThan(0.25);
+    // Drained, and the loop reads half idle: the calls admitted now bring most
+    // of their work a sample or more later. The share goes at once to what the
+    // estimate says fits (0.9 × 100 / 0.8 = 112.5 call-equivalents a sample,
+    // less 0.15 for each of the INVITEs shed, of 300), then on by a point a
+    // sample; growing by the room (a quarter a sample) overshot to twice it.
+    let previous = cut;
+    for (let i = 0; i < 4; i++) {
+      const admitted = offer(s, 300);
+      f.spend(45, 55);
+      q.set(5);
+      s.sample();
+      const share = s.admittedShare;
+      const fits = (112.5 - 0.15 * (300 - admitted)) / 300;
+      if (i === 0) expect(share).toBeCloseTo(Math.max(fits, cut + 0.01), 3);
+      else expect(share - previous).toBeLessThanOrEqual(0.0101);
+      previous = share;
+    }
+    expect(previous).toBeLessThan(0.3);
   });
 
   it('without a fresh queue reading, the loop alone decides as before', () => {
