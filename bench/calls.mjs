@@ -6,7 +6,7 @@
 //       [--only trunkroute|kamailio] [--json FILE] [--cpu-prof DIR]
 //       [--kamailio-children 2] [--kamailio-shm qm|fm|tlsf] [--workers 1] [--keep-going]
 //       [--node-args='--flag ...'] [--dist DIR] [--warmup-seconds 15]
-//       [--pause-seconds 0]
+//       [--pause-seconds 0] [--sut-cpus 0 --sipp-cpus 1]
 //   node bench/calls.mjs --memory 20000 [--memory-rate 500]   (memory per call, trunkroute)
 //
 // failover: providers A=503, B=404, C=200; every call is tried on A, B, then C.
@@ -25,6 +25,7 @@ import {
   freeUdpPort,
   processTree,
   rssBytes,
+  lastCpu,
   sleep,
   startProcess,
   tcpOpen,
@@ -32,6 +33,7 @@ import {
   waitUdpBound,
 } from './calls/processes.mjs';
 import { num, renderTemplate, startSipp } from './calls/sipp.mjs';
+import { startSpeedProbe } from './calls/speed-probe.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const here = join(root, 'bench', 'calls');
@@ -65,6 +67,13 @@ const { values: opt } = parseArgs({
     // Idle seconds after each step, beside the usual 1.5: with --only, a system sits
     // idle between its steps as it does while the other system runs its step.
     'pause-seconds': { type: 'string', default: '0' },
+    // CPUs (taskset -c lists) for the system under test (trunkroute or Kamailio with
+    // all their processes and threads) and for the SIPp processes. Unset: the
+    // scheduler places every process. On the 2-core bench machine trunkroute on a
+    // CPU of its own cost 0.45-0.54 ms a call at 2,300 offered, placed beside SIPp
+    // 0.55-0.91 (BENCHMARKS.md, "One core for trunkroute, one for SIPp").
+    'sut-cpus': { type: 'string' },
+    'sipp-cpus': { type: 'string' },
     memory: { type: 'string' },
     'memory-rate': { type: 'string', default: '500' },
     keep: { type: 'boolean', default: false },
@@ -144,7 +153,7 @@ async function startTrunkroute(ports, extraNodeArgs = [], env = {}) {
       '--config',
       configFile,
     ],
-    { stdio: ['ignore', out, 'pipe'], env: { ...process.env, ...env } },
+    { stdio: ['ignore', out, 'pipe'], env: { ...process.env, ...env }, cpus: opt['sut-cpus'] },
   );
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -166,6 +175,8 @@ async function startTrunkroute(ports, extraNodeArgs = [], env = {}) {
   return {
     name: 'trunkroute',
     pid: child.pid,
+    // The thread that carries the calls, where there is one (with workers, each has its own).
+    mainPid: workers === 1 ? child.pid : undefined,
     logFile,
     // The workers, and the redis-server they share, are part of the system under test.
     pids: () => [...processTree(child.pid), ...(redis ? [redis.pid] : [])],
@@ -183,7 +194,7 @@ async function startRedis() {
   const child = startProcess(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    { stdio: ['ignore', 'ignore', 'pipe'], cpus: opt['sut-cpus'] },
   );
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && !(await tcpOpen(port))) await sleep(50);
@@ -231,7 +242,7 @@ async function startKamailio(ports) {
       ...['-DD', '-E', '-f', cfg, '-m', '512', '-M', '16', '-Y', dir, '-P', join(dir, 'pid')],
       ...(opt['kamailio-shm'] ? ['-x', opt['kamailio-shm']] : []),
     ],
-    { cwd: dir },
+    { cwd: dir, cpus: opt['sut-cpus'] },
   );
   let stderr = '';
   child.stdout.resume();
@@ -291,7 +302,12 @@ function percentile(sorted, p) {
 async function startProviders(ports, extra = []) {
   const providers = {};
   for (const [leg, file] of Object.entries(scenarios)) {
-    providers[leg] = startSipp({ scenario: file, port: ports[leg], args: extra });
+    providers[leg] = startSipp({
+      scenario: file,
+      port: ports[leg],
+      args: extra,
+      cpus: opt['sipp-cpus'],
+    });
   }
   for (const p of Object.values(providers)) await p.ready();
   return providers;
@@ -319,6 +335,7 @@ function startCaller(ports, { rate, calls, limit, holdMs, extra = [], timeoutSec
       ...extra,
     ],
     timeoutSeconds,
+    cpus: opt['sipp-cpus'],
   });
 }
 
@@ -337,15 +354,20 @@ async function runStep(sut, ports, rate, seconds = stepSeconds) {
     extra: ['-trace_rtt', '-rtt_freq', '100'],
     timeoutSeconds: seconds + 20,
   });
-  // SIPp's /proc entry goes with it: sample its CPU time while it runs.
+  // SIPp's /proc entry goes with it: sample its CPU time while it runs. And the
+  // CPU trunkroute's one thread of calls ran on (the machine's two differ in speed).
   let callerCpu = 0;
+  const mainOn = new Map();
   const sampler = setInterval(() => {
     const c = caller.cpu();
     if (c > 0) callerCpu = c;
+    const on = sut.mainPid === undefined ? undefined : lastCpu(sut.mainPid);
+    if (on !== undefined) mainOn.set(on, (mainOn.get(on) ?? 0) + 1);
   }, 200);
   await caller.exited;
   clearInterval(sampler);
-  const wall = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  const wall = (t1 - t0) / 1000;
   const sutCpu = cpuSeconds(sut.pids()) - sutCpu0;
   // Let the last ACKs and BYEs reach the providers before their statistics are read.
   await sleep(300);
@@ -385,6 +407,10 @@ async function runStep(sut, ports, rate, seconds = stepSeconds) {
     // CPU time per connected call: steadier than the rate on a shared machine.
     sutCpuMsPerCall: (1000 * sutCpu) / Math.max(1, successful),
     sippCpuPct: (100 * (callerCpu + provCpu)) / wall,
+    // How fast each CPU ran code in this step (speed-probe.mjs).
+    probe: speed?.between(t0, t1),
+    // Samples of the CPU trunkroute's main thread was on, by CPU (one process only).
+    mainThreadOn: Object.fromEntries([...mainOn].sort((a, b) => a[0] - b[0])),
     wall,
   };
   row.sustained = row.successPct >= 99.9 && row.retransPct <= 1 && row.achieved >= 0.95 * rate;
@@ -402,15 +428,24 @@ const fmt = (n, d = 0) =>
     ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
     : '–';
 
+/** The CPU trunkroute's main thread was seen on most in a step, and how often: "1 (90 %)". */
+function mainCpu(r) {
+  const seen = Object.entries(r.mainThreadOn ?? {});
+  const total = seen.reduce((n, [, c]) => n + c, 0);
+  if (total === 0) return '–';
+  const [cpu, count] = seen.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return `${cpu} (${fmt((100 * count) / total)} %)`;
+}
+
 function tableRow(r) {
   const legs = ['caller', 'a', 'b', 'c'].filter((k) => k in r.retrans).map((k) => r.retrans[k]);
-  return `| ${fmt(r.target)} | ${r.system} | ${fmt(r.achieved)} | ${fmt(r.successPct, 2)} | ${fmt(r.shedPct, 2)} | ${legs.join(' / ')} | ${fmt(r.setupP50, 0)} / ${fmt(r.setupP99, 0)} | ${fmt(r.sutCpuPct)} | ${fmt(r.sutCpuMsPerCall, 2)} | ${fmt(r.sippCpuPct)} | ${r.sustained ? 'yes' : 'no'} |`;
+  return `| ${fmt(r.target)} | ${r.system} | ${fmt(r.achieved)} | ${fmt(r.successPct, 2)} | ${fmt(r.shedPct, 2)} | ${legs.join(' / ')} | ${fmt(r.setupP50, 0)} / ${fmt(r.setupP99, 0)} | ${fmt(r.sutCpuPct)} | ${fmt(r.sutCpuMsPerCall, 2)} | ${fmt(r.sippCpuPct)} | ${(r.probe ?? []).map((p) => fmt(p.coreMs, 2)).join(' / ')} | ${mainCpu(r)} | ${r.sustained ? 'yes' : 'no'} |`;
 }
 
 const LEGS = mode === 'failover' ? 'caller / A / B / C' : 'caller / A';
 const TABLE_HEAD = [
-  `| target cps | system | achieved cps | success % | shed % | retransmissions ${LEGS} | setup p50 / p99 ms | CPU system % | CPU ms per call | CPU SIPp % | sustained |`,
-  '|---|---|---|---|---|---|---|---|---|---|---|',
+  `| target cps | system | achieved cps | success % | shed % | retransmissions ${LEGS} | setup p50 / p99 ms | CPU system % | CPU ms per call | CPU SIPp % | probe core ms by CPU | main thread on CPU | sustained |`,
+  '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ];
 
 // ---------- main ----------
@@ -425,7 +460,12 @@ async function choosePorts() {
   };
 }
 
+/** The machine's speed during each step (speed-probe.mjs); read idle before anything starts. */
+let speed;
+
 async function runSteps() {
+  speed = await startSpeedProbe(maxRunMs / 1000);
+  const idle = await speed.idle();
   const ports = {};
   const suts = {};
   for (const s of systems) {
@@ -453,6 +493,9 @@ async function runSteps() {
       (systems.includes('kamailio')
         ? ` (kamailio children=${opt['kamailio-children']}` +
           `${opt['kamailio-shm'] ? `, shm manager ${opt['kamailio-shm']}` : ''})`
+        : '') +
+      (opt['sut-cpus'] || opt['sipp-cpus']
+        ? `; CPUs: system under test ${opt['sut-cpus'] ?? 'any'}, SIPp ${opt['sipp-cpus'] ?? 'any'}`
         : ''),
   );
   console.log(TABLE_HEAD.join('\n'));
@@ -494,6 +537,10 @@ async function runSteps() {
   console.log(
     `\nmachine load average (1 min) at start / end: ${fmt(load0, 1)} / ${fmt(load1, 1)} on ${cpus().length} cores`,
   );
+  console.log(
+    `speed probes, one pinned to each CPU (CPU ms for fixed work: JavaScript on a small working set / a random walk through 64 MB / 200 loopback datagrams sent), idle before the run: ${idle.map((p) => `CPU ${p.cpu} ${fmt(p.coreMs, 2)} / ${fmt(p.memoryMs, 2)} / ${fmt(p.ioMs, 2)}`).join(', ')}; the table's column is the first, each step's median (bench/calls/speed-probe.mjs)`,
+  );
+  speed.stop();
   for (const s of systems)
     console.log(
       `${s}: highest rate sustained (≥ 99.9 % success, retransmissions ≤ 1 % of calls, ≥ 95 % of target): ${fmt(sustained[s])} calls/s`,
@@ -508,6 +555,9 @@ async function runSteps() {
     stepSeconds,
     kamailioChildren: Number(opt['kamailio-children']),
     kamailioShm: opt['kamailio-shm'] ?? 'default',
+    sutCpus: opt['sut-cpus'] ?? 'any',
+    sippCpus: opt['sipp-cpus'] ?? 'any',
+    probeIdle: idle,
     rows,
     sustained,
     ratio,

@@ -4,13 +4,16 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { createServer, connect } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 const TICKS_PER_SECOND = 100;
 const started = new Set();
 
 /** Spawns a child we own; every one still running is SIGKILLed when the bench exits. */
-export function startProcess(cmd, args, opts = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+export function startProcess(cmd, args, { cpus, ...opts } = {}) {
+  // taskset execs the command in its own process: the PID held is the command's.
+  const [file, argv] = cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
   started.add(child);
   child.on('exit', () => started.delete(child));
   return child;
@@ -50,7 +53,12 @@ function statOf(pid) {
     const text = readFileSync(`/proc/${pid}/stat`, 'latin1');
     // The command name (field 2) may hold spaces: count fields after its ')'.
     const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
+    // Fields 4, 14 and 15 (parent, user and system time), and 39 (the CPU it last ran on).
+    return {
+      ppid: Number(rest[1]),
+      ticks: Number(rest[11]) + Number(rest[12]),
+      cpu: Number(rest[36]),
+    };
   } catch {
     return undefined;
   }
@@ -69,6 +77,28 @@ export function processTree(rootPid) {
   const out = [rootPid];
   for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []));
   return out;
+}
+
+/** The CPU a process's main thread last ran on; undefined once it is gone. */
+export function lastCpu(pid) {
+  return statOf(pid)?.cpu;
+}
+
+/** The CPUs this process may run on (its affinity list), e.g. [0, 1]. */
+export function allowedCpus() {
+  try {
+    const list = /Cpus_allowed_list:\s*(\S+)/.exec(
+      readFileSync('/proc/self/status', 'latin1'),
+    )?.[1];
+    if (list)
+      return list.split(',').flatMap((r) => {
+        const [a, b = a] = r.split('-').map(Number);
+        return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+      });
+  } catch {
+    // not Linux: the count below
+  }
+  return Array.from({ length: cpus().length }, (_, i) => i);
 }
 
 /** CPU seconds (user + system) used so far by these PIDs. */

@@ -22,7 +22,7 @@ export function renderTemplate(file, vars, dir) {
  * Starts one SIPp. `remote` makes it a caller. Returns handles to stop it (SIGUSR1
  * first: SIPp then writes its final statistics line) and to read its results.
  */
-export function startSipp({ scenario, port, remote, args = [], timeoutSeconds }) {
+export function startSipp({ scenario, port, remote, args = [], timeoutSeconds, cpus }) {
   const dir = mkdtempSync(join(tmpdir(), 'bench-sipp-'));
   const all = [
     ...(remote ? [remote] : []),
@@ -50,7 +50,7 @@ export function startSipp({ scenario, port, remote, args = [], timeoutSeconds })
     ...args,
   ];
   if (timeoutSeconds) all.push('-timeout', `${timeoutSeconds}s`);
-  const child = startProcess('sipp', all, { cwd: dir });
+  const child = startProcess('sipp', all, { cwd: dir, cpus });
   let stderr = '';
   child.stdout.resume();
   child.stderr.setEncoding('latin1');

@@ -7,11 +7,21 @@ import { tempDir } from '../temp-dir.js';
 
 // Keeps bench/calls from rotting: one short step of the call-rate benchmark
 // (trunkroute only, failover A=503 → B=404 → C=200, 20 calls/s for 3 s, after a
-// one-second warm-up outside the table) must produce its result row, and every
-// call of the step must connect. No speed is asserted here:
+// one-second warm-up outside the table, every process pinned to one CPU) must produce
+// its result row, and every call of the step must connect. No speed is asserted here:
 // rates belong in BENCHMARKS.md.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The CPUs this process may run on (a container's cpuset may leave out CPU 0). */
+const ALLOWED_CPUS = (
+  /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'latin1'))?.[1] ?? '0'
+)
+  .split(',')
+  .flatMap((r) => {
+    const [a, b = a] = r.split('-').map(Number);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
+const FIRST_CPU = String(ALLOWED_CPUS[0]);
 
 interface BenchRow {
   system: string;
@@ -21,6 +31,8 @@ interface BenchRow {
   successful: number;
   successPct: number;
   retrans: Record<string, number>;
+  probe: { cpu: number; coreMs: number; memoryMs: number; ioMs: number }[];
+  mainThreadOn: Record<string, number>;
 }
 
 function runBench(args: string[]): Promise<{ code: number | null; output: string }> {
@@ -59,11 +71,18 @@ describe('bench/calls smoke run', () => {
       '3',
       '--warmup-seconds',
       '1',
+      '--sut-cpus',
+      FIRST_CPU,
+      '--sipp-cpus',
+      FIRST_CPU,
       '--json',
       json,
     ]);
     expect(code, output).toBe(0);
-    const result = JSON.parse(readFileSync(json, 'utf8')) as { rows: BenchRow[] };
+    const result = JSON.parse(readFileSync(json, 'utf8')) as {
+      rows: BenchRow[];
+      probeIdle: { cpu: number; coreMs: number; memoryMs: number; ioMs: number }[];
+    };
     expect(result.rows).toHaveLength(1);
     const row = result.rows[0]!;
     expect(row).toMatchObject({ system: 'trunkroute', mode: 'failover', target: 20, calls: 60 });
@@ -72,6 +91,20 @@ describe('bench/calls smoke run', () => {
     // Every provider saw its share: A and B refused, C answered (their SIPp statistics were read).
     expect(Object.keys(row.retrans).sort()).toEqual(['a', 'b', 'c', 'caller']);
     expect(output).toContain('| 20 | trunkroute |');
+    expect(output).toContain(`CPUs: system under test ${FIRST_CPU}, SIPp ${FIRST_CPU}`);
+    // The machine's speed was read idle and during the step (its value is the machine's).
+    // One speed probe ran on each CPU the bench may use, idle and during the step.
+    for (const readings of [result.probeIdle, row.probe]) {
+      expect(readings.map((p) => p.cpu)).toEqual(ALLOWED_CPUS);
+      for (const p of readings) {
+        expect(p.coreMs).toBeGreaterThan(0);
+        expect(p.memoryMs).toBeGreaterThan(0);
+        expect(p.ioMs).toBeGreaterThan(0);
+      }
+    }
+    // trunkroute was pinned: its main thread was only ever seen on that CPU.
+    expect(Object.keys(row.mainThreadOn)).toEqual([FIRST_CPU]);
+    expect(output).toContain('speed probes, one pinned to each CPU');
     // The warm-up ran first and is reported apart from the table (its rate is not asserted).
     expect(output).toMatch(
       /warm-up, trunkroute: \d+ of 200 calls connected at 200\/s \(not in the table\)/,
