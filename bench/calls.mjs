@@ -70,8 +70,9 @@ const { values: opt } = parseArgs({
     // CPUs (taskset -c lists) for the system under test (trunkroute or Kamailio with
     // all their processes and threads) and for the SIPp processes. Unset: the
     // scheduler places every process. On the 2-core bench machine trunkroute on a
-    // CPU of its own cost 0.45-0.54 ms a call at 2,300 offered, placed beside SIPp
-    // 0.55-0.91 (BENCHMARKS.md, "One core for trunkroute, one for SIPp").
+    // CPU of its own cost 0.45-0.54 ms a call at 2,300 offered while that CPU was
+    // the fast one and 0.86-1.09 while it was the slow one, where the scheduler's
+    // placement got 0.55-0.91 (BENCHMARKS.md, "One core for trunkroute, one for SIPp").
     'sut-cpus': { type: 'string' },
     'sipp-cpus': { type: 'string' },
     memory: { type: 'string' },
