@@ -83,9 +83,9 @@ async function loopback() {
 }
 
 /**
- * The process's CPU time (ms): the bench's process is idle but for this probe. Not
- * the thread's /proc schedstat, which the kernel brings up to date at its ticks
- * and context switches, not within the probe's millisecond.
+ * The process's CPU time (ms): a probe's process does nothing else. Not the
+ * thread's /proc schedstat, which the kernel brings up to date at its ticks and
+ * context switches, not within the probe's millisecond.
  */
 function cpuMs() {
   const u = process.cpuUsage();
@@ -112,9 +112,14 @@ async function probe(seconds) {
   memory();
   io.send();
   const end = Date.now() + seconds * 1000;
+  let stopped = false;
+  // At its time bound or when the bench closes our stdin, whichever comes first.
   const stop = () => {
+    if (stopped) return;
+    stopped = true;
     clearInterval(timer);
     io.close();
+    process.stdin.destroy();
   };
   const timer = setInterval(() => {
     const reading = { coreMs: timed(core), memoryMs: timed(memory), ioMs: timed(io.send) };
