@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tempDir } from '../temp-dir.js';
 
 // Keeps bench/calls from rotting: one short step of the call-rate benchmark
@@ -12,15 +12,12 @@ import { tempDir } from '../temp-dir.js';
 // rates belong in BENCHMARKS.md.
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** The CPUs this process may run on (a container's cpuset may leave out CPU 0). */
-const ALLOWED_CPUS = (
-  /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync('/proc/self/status', 'latin1'))?.[1] ?? '0'
-)
-  .split(',')
-  .flatMap((r) => {
-    const [a, b = a] = r.split('-').map(Number);
-    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-  });
+// The bench's own reading of the CPUs this process may run on (a container's
+// cpuset may leave out CPU 0); a plain .mjs, so imported by path, untyped.
+const { allowedCpus } = (await import(
+  pathToFileURL(join(ROOT, 'bench/calls/processes.mjs')).href
+)) as { allowedCpus(): number[] };
+const ALLOWED_CPUS = allowedCpus();
 const FIRST_CPU = String(ALLOWED_CPUS[0]);
 
 interface BenchRow {
@@ -92,7 +89,6 @@ describe('bench/calls smoke run', () => {
     expect(Object.keys(row.retrans).sort()).toEqual(['a', 'b', 'c', 'caller']);
     expect(output).toContain('| 20 | trunkroute |');
     expect(output).toContain(`CPUs: system under test ${FIRST_CPU}, SIPp ${FIRST_CPU}`);
-    // The machine's speed was read idle and during the step (its value is the machine's).
     // One speed probe ran on each CPU the bench may use, idle and during the step.
     for (const readings of [result.probeIdle, row.probe]) {
       expect(readings.map((p) => p.cpu)).toEqual(ALLOWED_CPUS);
