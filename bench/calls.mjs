@@ -112,11 +112,16 @@ process.on('SIGINT', () => process.exit(130));
 
 /**
  * Node's options as `npm start` and the Dockerfile run trunkroute: one V8 helper
- * thread, and a young generation that does not shrink while idle
- * (docs/performance.md, "Node's options"). --node-args comes after and wins,
- * e.g. --node-args=--v8-pool-size=4 for Node's default.
+ * thread, a young generation that does not shrink while idle, and no
+ * allocation-site pretenuring (docs/performance.md, "Node's options").
+ * --node-args comes after and wins, e.g. --node-args=--v8-pool-size=4 for
+ * Node's default, --node-args=--allocation-site-pretenuring for V8's.
  */
-const SHIPPED_NODE_ARGS = ['--v8-pool-size=1', '--min-semi-space-size=16'];
+const SHIPPED_NODE_ARGS = [
+  '--v8-pool-size=1',
+  '--min-semi-space-size=16',
+  '--no-allocation-site-pretenuring',
+];
 
 async function startTrunkroute(ports, extraNodeArgs = [], env = {}) {
   const routes = renderTemplate(

@@ -1,5 +1,6 @@
 import type { CallRecord, Hangup } from '../observability/call-record.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
+import { CellMap } from '../util/cell-map.js';
 
 export interface EstablishedCallsOptions {
   clock: Clock;
@@ -34,7 +35,7 @@ export class EstablishedCalls {
    * In answer order: the lease is the same for every call, so the oldest entries
    * expire first and a sweep stops at the first one still in force.
    */
-  private readonly calls = new Map<string, Entry>();
+  private readonly calls = new CellMap<string, Entry>();
   private sweeper?: TimerHandle;
   private closed = false;
 

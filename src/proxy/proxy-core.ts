@@ -11,6 +11,7 @@ import type { TransactionLayer } from '../sip/transaction/transaction-layer.js';
 import { responseDestination } from '../sip/transaction/response-destination.js';
 import type { Endpoint } from '../sip/transport/types.js';
 import type { Clock } from '../util/clock.js';
+import { CellMap } from '../util/cell-map.js';
 import {
   newCallRecord,
   type AttemptRecord,
@@ -99,9 +100,9 @@ const ALLOW = 'INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE, INFO, PRACK, REFER, NO
  */
 export class ProxyCore implements TransactionUser {
   /** Calls still being set up, by server transaction id. */
-  private readonly calls = new Map<string, CallContext>();
+  private readonly calls = new CellMap<string, CallContext>();
   /** In-dialog INVITEs we forwarded, by server transaction id (for CANCEL). */
-  private readonly pending = new Map<string, ClientTransaction>();
+  private readonly pending = new CellMap<string, ClientTransaction>();
   /** New calls waiting for a shared customer slot, by server transaction id. */
   private readonly admitting = new Map<string, { cancelled: boolean }>();
   private readonly supported: ReadonlySet<string>;

@@ -4,6 +4,7 @@ import { tagOf } from '../message/name-addr.js';
 import type { SipMessage, SipRequest, SipResponse } from '../message/sip-message.js';
 import type { Endpoint, Inbound, SipTransport } from '../transport/types.js';
 import type { Clock } from '../../util/clock.js';
+import { CellMap } from '../../util/cell-map.js';
 import { InviteClientTransaction } from './invite-client-transaction.js';
 import { InviteServerTransaction } from './invite-server-transaction.js';
 import { NonInviteClientTransaction } from './non-invite-client-transaction.js';
@@ -61,8 +62,8 @@ const MAGIC = 'z9hG4bK';
  */
 export class TransactionLayer {
   readonly timers: TimerValues;
-  private readonly clients = new Map<string, ClientTx>();
-  private readonly servers = new Map<string, ServerTx>();
+  private readonly clients = new CellMap<string, ClientTx>();
+  private readonly servers = new CellMap<string, ServerTx>();
   /** Transactions that only wait out a timer: their keys and what they send again. */
   private readonly lingeringClients: LingeringTransactions;
   private readonly lingeringServers: LingeringTransactions;
