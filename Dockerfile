@@ -7,5 +7,5 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 EXPOSE 5060/udp 5060/tcp 8080/tcp
 # Node's options for a call server: docs/performance.md, "Node's options".
-ENTRYPOINT ["node", "--v8-pool-size=1", "--min-semi-space-size=16", "--no-allocation-site-pretenuring", "dist/cli.js"]
+ENTRYPOINT ["node", "--v8-pool-size=1", "--min-semi-space-size=16", "--no-allocation-site-pretenuring", "--heap-growing-percent=200", "dist/cli.js"]
 CMD ["serve"]
