@@ -47,6 +47,19 @@ const SEVERE_QUEUE_MS = 250;
 const MAX_GROWTH = 1.25;
 /** A severe queue still growing: the most a sample cuts towards the estimate (BLIND_CUT otherwise). */
 const SEVERE_CUT = 0.5;
+/**
+ * A sample whose new calls brought this many times the work the loop does in a
+ * sample, with the queue over the limit and the loop saturated, is a surge: cut
+ * at once, without waiting out the onset or cutting step by step.
+ */
+const SURGE = 1.5;
+/**
+ * Of an admitted failover call's cost, the part still to come when its INVITE
+ * has been read: the providers' answers, the ACKs, the caller's BYE.
+ */
+const LATER = 0.7;
+/** A surge's backlog is worked off within this many samples (two: 200 ms, well inside T1). */
+const SURGE_DRAIN_SAMPLES = 2;
 /** Samples less busy than this say little about the CPU time a busy loop gets. */
 const CPU_GOT_MIN_UTILIZATION = 0.2;
 
@@ -305,10 +318,17 @@ export class LoadShedder {
     const limit = this.settings.queueDelayMs ?? 0;
     this.queuedFor = q >= limit ? this.queuedFor + this.settings.sampleMs : 0;
     const severe = q >= this.severeMs(limit);
+    const surge = this.isSurge(q, raw, counts);
     const overloaded =
-      raw > target && q >= limit && (this.queuedFor >= 2 * this.settings.sampleMs || severe);
+      raw > target &&
+      q >= limit &&
+      (this.queuedFor >= 2 * this.settings.sampleMs || severe || surge);
     if (overloaded) {
       if (counts.callShare < MIN_CALL_SHARE) return;
+      if (surge) {
+        this.share = Math.min(this.share, this.surgeShare(q, counts));
+        return;
+      }
       // A queue that shrinks drains by itself: cutting on while it does (the
       // loop stays saturated meanwhile) took the share towards nothing.
       if (this.lastQueue !== undefined && q < this.lastQueue) return;
@@ -318,14 +338,21 @@ export class LoadShedder {
       // A severe queue is a few samples from retransmissions: cut deeper.
       if (fill !== undefined && fill < this.share)
         this.share = Math.max(fill, this.share * (1 - (severe ? SEVERE_CUT : BLIND_CUT)));
-      // Without an estimate, or with one that says there is room while the
-      // queue grows (retransmissions in it, or the estimate behind), a fixed
-      // cut: gentle while the queue is short, a quarter once it is severe. A
+      // Without an estimate, by how fast the queue grows: a saturated loop
+      // whose queue grew by g ms in a sample of s ms was handed (s + g) / s
+      // times the work it did, so the share is cut by s / (s + g), at least a
+      // quarter. A quarter a sample alone let a surge from light load to three
+      // times the ceiling build a queue of 700 ms (BENCHMARKS.md, "A surge cut
+      // at once").
+      else if (fill === undefined) this.share *= this.blindCut(q);
+      // With an estimate that says there is room while the queue grows
+      // (retransmissions in it, or the estimate behind), a fixed cut: gentle
+      // while the queue is short, a quarter once it is severe. A
       // queue still growing past the severe mark is a few samples from callers'
       // and providers' retransmissions, which add load faster than gentle cuts
       // take it away: with the machine's other core busy, 5 % a sample let the
       // queue grow from 275 ms to 1.5 s (BENCHMARKS.md, "A busy neighbour").
-      else this.share *= 1 - (fill === undefined || severe ? BLIND_CUT : GENTLE_CUT);
+      else this.share *= 1 - (severe ? BLIND_CUT : GENTLE_CUT);
     } else if (q < limit / 2 && this.share < 1) {
       // The estimate is CPU time a call: what fills the target is what fits in
       // the CPU time a busy loop gets (on a machine whose other processes take
@@ -342,6 +369,48 @@ export class LoadShedder {
       const next = fill ?? this.share * Math.min(MAX_GROWTH, target / Math.max(level, 0.1)) + 0.01;
       this.share = Math.min(1, Math.max(this.share + 0.01, next));
     }
+  }
+
+  /**
+   * Whether the last sample was a surge (SURGE): the loop saturated, the queue
+   * over the limit, and the new INVITEs read in the sample worth well over what
+   * the loop does in one by the cost estimate. The onset's second sample and
+   * step-by-step cuts are for a loop that is merely full; a surge of two or
+   * three times the ceiling admitted in full for those samples put a second of
+   * work in the queue, whose answers then waited past the 500-ms T1 and came
+   * back as retransmissions (BENCHMARKS.md, "A surge cut at once").
+   */
+  private isSurge(q: number, raw: number, counts: SampleCounts): boolean {
+    if (this.costMs === undefined || raw < SATURATED) return false;
+    const limit = this.settings.queueDelayMs ?? 0;
+    const capacityMs = this.settings.targetUtilization * this.settings.sampleMs;
+    return q >= limit && counts.work * this.costMs >= SURGE * capacityMs;
+  }
+
+  /**
+   * The share a surge is cut to: what fills DRAIN of the target, less the
+   * backlog to be worked off within SURGE_DRAIN_SAMPLES: the queue past the
+   * limit, and the part of the last sample's calls beyond what the loop did in
+   * it that is still to come (LATER). Often nothing for a sample or two; the
+   * share is then held while the queue drains and grows back under half the
+   * limit, as after any overload.
+   */
+  private surgeShare(q: number, counts: SampleCounts): number {
+    const costMs = this.costMs ?? 0;
+    const sampleMs = this.settings.sampleMs;
+    const target = this.settings.targetUtilization;
+    const limit = this.settings.queueDelayMs ?? 0;
+    const excessMs = Math.max(0, counts.work * costMs - target * sampleMs);
+    const backlogMs = q - limit + LATER * excessMs;
+    const room = DRAIN * target - backlogMs / (SURGE_DRAIN_SAMPLES * sampleMs);
+    return this.fillingShare(Math.max(0, room), counts) ?? this.share;
+  }
+
+  /** The factor a saturated loop's share is cut by without a cost estimate: by the queue's growth, at least BLIND_CUT. */
+  private blindCut(q: number): number {
+    const sampleMs = this.settings.sampleMs;
+    const growth = Math.max(0, q - (this.lastQueue ?? 0));
+    return Math.min(1 - BLIND_CUT, sampleMs / (sampleMs + growth));
   }
 
   /** A reading older than this is no reading: its probe was lost, or is still queued. */
