@@ -79,6 +79,8 @@ interface SampleCounts {
   work: number;
   /** New INVITEs the shedder admitted or shed. */
   decided: number;
+  /** New INVITEs the shedder admitted. */
+  admitted: number;
   /** New INVITEs shed, or turned away elsewhere. */
   turnedAway: number;
 }
@@ -352,7 +354,21 @@ export class LoadShedder {
       // and providers' retransmissions, which add load faster than gentle cuts
       // take it away: with the machine's other core busy, 5 % a sample let the
       // queue grow from 275 ms to 1.5 s (BENCHMARKS.md, "A busy neighbour").
-      else this.share *= 1 - (severe ? BLIND_CUT : GENTLE_CUT);
+      else {
+        this.share *= 1 - (severe ? BLIND_CUT : GENTLE_CUT);
+        // A severe queue still growing at what the estimate says fits: the
+        // estimate is behind. It is refreshed only when the loop idles, so in
+        // a long overload on a CPU that has slowed down it kept the fast
+        // minutes' cost and the queue stayed at 200-300 ms (BENCHMARKS.md, "A
+        // surge cut at once"). The loop was handed (s + g) / s times what it
+        // did: a call costs at least that much more, a quarter more at most a
+        // sample; once the loop idles again the measured cost takes over. Only
+        // while the calls admitted are a good part of the load: after a surge
+        // the queue grows with the work of the calls admitted before the cut.
+        const admittedMs = this.costMs === undefined ? 0 : counts.admitted * this.costMs;
+        if (severe && admittedMs >= 0.5 * target * this.settings.sampleMs)
+          this.costMs = (this.costMs ?? 0) * this.costBehind(q);
+      }
     } else if (q < limit / 2 && this.share < 1) {
       // The estimate is CPU time a call: what fills the target is what fits in
       // the CPU time a busy loop gets (on a machine whose other processes take
@@ -413,6 +429,13 @@ export class LoadShedder {
     return Math.min(1 - BLIND_CUT, sampleMs / (sampleMs + growth));
   }
 
+  /** How much dearer a call is than estimated, by the queue's growth over a sample: at most BLIND_CUT more. */
+  private costBehind(q: number): number {
+    const sampleMs = this.settings.sampleMs;
+    const growth = Math.max(0, q - (this.lastQueue ?? q));
+    return Math.min(1 + BLIND_CUT, (sampleMs + growth) / sampleMs);
+  }
+
   /** A reading older than this is no reading: its probe was lost, or is still queued. */
   private freshMs(limit: number): number {
     return Math.max(3 * this.settings.sampleMs, this.severeMs(limit));
@@ -462,6 +485,7 @@ export class LoadShedder {
       callShare: work > 0 ? calls / work : 1,
       work,
       decided: this.admittedCount + this.shedCount,
+      admitted: this.admittedCount,
       turnedAway: this.shedCount + this.otherCount,
     };
     this.admittedCount = this.shedCount = this.otherCount = 0;

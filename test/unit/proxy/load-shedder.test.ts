@@ -551,6 +551,24 @@ describe('LoadShedder with a queue signal', () => {
     expect(b.s.admittedShare).toBeCloseTo(0.95 * 0.75 * 0.75);
   });
 
+  it('a severe queue that grows at what the estimate says fits raises the estimate: calls cost more than it says', () => {
+    const { f, q, s } = queueShedder();
+    // A call costs 0.8 ms of loop time: 100 a sample fit (101).
+    for (let i = 0; i < 5; i++) step(s, f, q, 100, 80, 2);
+    // The CPU slows down: 100 a sample now saturate the loop, and the queue
+    // grows by 100 ms a sample without a surge (100 calls, 80 ms by the estimate).
+    step(s, f, q, 100, 100, 60);
+    for (const d of [250, 350, 450]) step(s, f, q, 100, 100, d);
+    const cut = s.admittedShare;
+    expect(cut).toBeCloseTo(0.75 ** 3);
+    // Drained: back to what fits by the raised estimate (0.8 ms, a quarter more
+    // for each of the three samples, then the drained sample's own reading),
+    // well short of all the calls the old 0.8 ms would have admitted.
+    step(s, f, q, 100, 60, 5);
+    expect(s.admittedShare).toBeGreaterThan(cut);
+    expect(s.admittedShare).toBeLessThan(0.75);
+  });
+
   it('grows back to what fits in the CPU time a busy loop gets, not in the whole target, when a neighbour takes part of the core', () => {
     let cpu = 1;
     const { f, q, s } = queueShedder(50, () => cpu);
