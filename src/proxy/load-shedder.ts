@@ -313,7 +313,9 @@ export class LoadShedder {
    * retransmit. Once the queue is under half the limit, the share grows at
    * once to what the estimate says fits in the CPU time the loop gets, then by
    * a point a sample (with the room the loop has left while there is no
-   * estimate).
+   * estimate). A surge (isSurge) is cut at once, below what fits by the backlog
+   * it leaves; without an estimate the cuts go by the queue's growth, and a
+   * severe queue growing at what the estimate says fits raises the estimate.
    */
   private followQueue(q: number, raw: number, level: number, counts: SampleCounts): void {
     const target = this.settings.targetUtilization;
@@ -422,18 +424,23 @@ export class LoadShedder {
     return this.fillingShare(Math.max(0, room), counts) ?? this.share;
   }
 
-  /** The factor a saturated loop's share is cut by without a cost estimate: by the queue's growth, at least BLIND_CUT. */
-  private blindCut(q: number): number {
+  /**
+   * How many times the work it did a saturated loop was handed in the last
+   * sample, by its queue's growth: (s + g) / s for g ms of growth in s ms.
+   */
+  private handed(q: number): number {
     const sampleMs = this.settings.sampleMs;
-    const growth = Math.max(0, q - (this.lastQueue ?? 0));
-    return Math.min(1 - BLIND_CUT, sampleMs / (sampleMs + growth));
+    return (sampleMs + Math.max(0, q - (this.lastQueue ?? 0))) / sampleMs;
   }
 
-  /** How much dearer a call is than estimated, by the queue's growth over a sample: at most BLIND_CUT more. */
+  /** The factor a saturated loop's share is cut by without a cost estimate: by the queue's growth, at least BLIND_CUT. */
+  private blindCut(q: number): number {
+    return Math.min(1 - BLIND_CUT, 1 / this.handed(q));
+  }
+
+  /** How much dearer a call is than estimated, by the queue's growth: at most BLIND_CUT more a sample. */
   private costBehind(q: number): number {
-    const sampleMs = this.settings.sampleMs;
-    const growth = Math.max(0, q - (this.lastQueue ?? q));
-    return Math.min(1 + BLIND_CUT, (sampleMs + growth) / sampleMs);
+    return Math.min(1 + BLIND_CUT, this.handed(q));
   }
 
   /** A reading older than this is no reading: its probe was lost, or is still queued. */
