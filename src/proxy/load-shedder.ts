@@ -60,6 +60,11 @@ const SURGE = 1.5;
 const LATER = 0.7;
 /** A surge's backlog is worked off within this many samples (two: 200 ms, well inside T1). */
 const SURGE_DRAIN_SAMPLES = 2;
+/**
+ * A severe queue raises the cost estimate only while the calls admitted in the
+ * sample are worth at least this share of what the loop does in one.
+ */
+const BEHIND_MIN_ADMITTED = 0.5;
 /** Samples less busy than this say little about the CPU time a busy loop gets. */
 const CPU_GOT_MIN_UTILIZATION = 0.2;
 
@@ -367,9 +372,10 @@ export class LoadShedder {
         // sample; once the loop idles again the measured cost takes over. Only
         // while the calls admitted are a good part of the load: after a surge
         // the queue grows with the work of the calls admitted before the cut.
-        const admittedMs = this.costMs === undefined ? 0 : counts.admitted * this.costMs;
-        if (severe && admittedMs >= 0.5 * target * this.settings.sampleMs)
-          this.costMs = (this.costMs ?? 0) * this.costBehind(q);
+        const costMs = this.costMs ?? 0; // set: fill came from it
+        const admittedMs = counts.admitted * costMs;
+        if (severe && admittedMs >= BEHIND_MIN_ADMITTED * target * this.settings.sampleMs)
+          this.costMs = costMs * this.costBehind(q);
       }
     } else if (q < limit / 2 && this.share < 1) {
       // The estimate is CPU time a call: what fills the target is what fits in
